@@ -1,0 +1,197 @@
+import { RecordReader } from './messages/codec.js';
+import { type Message, recordId } from './messages/envelope.js';
+import { type EngineConfig, validateConfig } from './runtime/config.js';
+import type { OrionError } from './runtime/errors.js';
+import { type Logger, createLogger } from './runtime/log.js';
+import { type Percentiles, createHistogram, percentilesUs, recordNs } from './runtime/metrics.js';
+import type { RingBuffer } from './runtime/ring/ring-buffer.js';
+import { type PipelineSpec, type StageSpec, Supervisor } from './runtime/supervisor.js';
+
+/** The five stages, in pipeline order. */
+export const STAGES = ['ingest', 'decoder', 'simulator', 'scorer', 'submitter'] as const;
+
+/** Ring the main thread consumes: the submitter's output. */
+export const RESULTS_RING = 'results';
+
+/**
+ * The synthetic five-stage pipeline: a synthetic source as ingest and pass-through stages for the
+ * rest, wired ingest → decoder → simulator → scorer → submitter → main thread.
+ */
+export function syntheticPipeline(config: EngineConfig, opts: { io?: boolean } = {}): { spec: PipelineSpec; faultCounters: SharedArrayBuffer } {
+  const y = config.synthetic;
+  const faultCounters = new SharedArrayBuffer(Math.max(4, y.faults.length * 4));
+  const shared = { faults: faultCounters };
+  const rings = ['raw', 'decoded', 'simulated', 'scored', RESULTS_RING];
+  const source = new URL('./actors/synthetic/synthetic-source.worker.js', import.meta.url);
+  const pass = new URL('./actors/synthetic/pass-through.worker.js', import.meta.url);
+  const stages: StageSpec[] = STAGES.map((name, i) => ({
+    name,
+    worker: i === 0 ? source : pass,
+    config:
+      i === 0
+        ? { rate: y.rate, count: y.count, recordBytes: y.recordBytes, blockEvery: y.blockEvery, onFull: y.onFull, workNs: y.stages.ingest.workNs, faults: y.faults }
+        : { workNs: y.stages[name].workNs, io: opts.io ?? false, faults: y.faults },
+    ...(i === 0 ? {} : { input: rings[i - 1] }),
+    outputs: { out: rings[i]! },
+    shared,
+  }));
+  return { spec: { rings: Object.fromEntries(rings.map((r) => [r, config.ring.capacityBytes])), stages }, faultCounters };
+}
+
+/** Per-stage figures in {@link EngineStats}. */
+export interface StageStats {
+  status: string;
+  restarts: number;
+  deadLetters: number;
+  records: number;
+  batches: number;
+  duplicates: number;
+  /** Service time per record. */
+  serviceUs: Percentiles;
+  /** Time from enqueue on the input ring to dequeue. */
+  queueWaitUs: Percentiles;
+  /** The stage's input ring (null for a source). */
+  ring: { depthBytes: number; capacityBytes: number; drops: number } | null;
+  /** Records its outputs dropped (ring full at ingest, or too large). */
+  outputDrops: number;
+  counters: Record<string, number>;
+}
+
+/** What {@link Engine.stats} returns. */
+export interface EngineStats {
+  uptimeSec: number;
+  stages: Record<string, StageStats>;
+  /** First-seen → taken off the results ring by the main thread. */
+  endToEndUs: Percentiles;
+  output: { records: number; duplicates: number; perSecond: number };
+}
+
+/** Engine options beyond the config. */
+export interface EngineOptions {
+  /** Topology; defaults to the synthetic five-stage pipeline. */
+  pipeline?: PipelineSpec;
+  logger?: Logger;
+  /** Run synthetic stages in I/O mode (event loop between batches). */
+  io?: boolean;
+}
+
+/**
+ * Allocates the rings, starts the supervisor and its actors, and consumes the results ring on the
+ * main thread with `Atomics.waitAsync`, so the event loop stays free for the gateway.
+ */
+export class Engine {
+  readonly config: EngineConfig;
+  readonly supervisor: Supervisor;
+  private readonly log: Logger;
+  private readonly e2e = createHistogram();
+  private readonly handlers: ((msg: Message) => void)[] = [];
+  private outRecords = 0;
+  private outDuplicates = 0;
+  private startedAt = 0;
+  private sinkDone: Promise<void> | null = null;
+  private closed = false;
+  /** `Atomics.waitAsync` keeps no libuv handle alive; this timer keeps the process up while the engine runs. */
+  private keepAlive: NodeJS.Timeout | null = null;
+
+  constructor(config: EngineConfig = validateConfig(), opts: EngineOptions = {}) {
+    this.config = config;
+    this.log = opts.logger ?? createLogger('engine', config.log.level);
+    const spec = opts.pipeline ?? syntheticPipeline(config, { io: opts.io ?? false }).spec;
+    this.supervisor = new Supervisor(spec, config, this.log);
+  }
+
+  /** Calls `handler` on the main thread for every record the last stage outputs, in order, once. */
+  onOutput(handler: (msg: Message) => void): void {
+    this.handlers.push(handler);
+  }
+
+  /** Starts every actor; resolves when all are READY. Rejects with a fatal OrionError on bootstrap failure. */
+  async start(): Promise<void> {
+    this.startedAt = performance.now();
+    this.keepAlive = setInterval(() => {}, 1 << 30);
+    this.sinkDone = this.consume(this.supervisor.rings.get(RESULTS_RING)!);
+    this.sinkDone.catch(() => {});
+    this.supervisor.failed().catch(() => this.release());
+    try {
+      await this.supervisor.start();
+    } catch (err) {
+      this.release();
+      throw err;
+    }
+  }
+
+  /** Rejects with the fatal error if the engine fails (restart budget, fatal actor error). */
+  failed(): Promise<never> {
+    return this.supervisor.failed();
+  }
+
+  /** The fatal error, if any. */
+  error(): OrionError | null {
+    return this.supervisor.error();
+  }
+
+  /** Graceful stop: drains every stage in order, flushes outputs, and consumes the last records. */
+  async stop(): Promise<void> {
+    try {
+      await this.supervisor.stop();
+      await this.sinkDone;
+    } finally {
+      this.release();
+    }
+  }
+
+  private release(): void {
+    this.closed = true;
+    if (this.keepAlive) clearInterval(this.keepAlive);
+    this.keepAlive = null;
+  }
+
+  /** Terminates everything without draining (for after a failure). */
+  async kill(): Promise<void> {
+    this.release();
+    await this.supervisor.kill();
+  }
+
+  private async consume(ring: RingBuffer): Promise<void> {
+    const reader = new RecordReader(ring);
+    const hb = this.config.supervisor.heartbeatIntervalMs;
+    let lastId = ring.lastCommittedId();
+    const handlers = this.handlers;
+    for (;;) {
+      if (this.closed || this.supervisor.error()) return;
+      if (!(await ring.waitForDataAsync(hb))) {
+        // Its producer (the last stage) stopped and left nothing: every record has been consumed.
+        if (this.supervisor.producerStopped(RESULTS_RING) && !ring.readable()) return;
+        continue;
+      }
+      for (let msg = reader.next(); msg !== null; msg = reader.next()) {
+        const id = recordId(msg.seq, msg.sub);
+        if (id <= lastId) {
+          this.outDuplicates++;
+          continue;
+        }
+        lastId = id;
+        recordNs(this.e2e, reader.lastDequeueNs - msg.firstSeenNs);
+        this.outRecords++;
+        for (const h of handlers) h(msg);
+      }
+      ring.commit(lastId);
+    }
+  }
+
+  /** Per-stage p50/p90/p99/p99.9/max of service time and queue wait, ring depth, drops, restarts, dead letters. */
+  stats(): EngineStats {
+    const uptimeSec = this.startedAt ? (performance.now() - this.startedAt) / 1000 : 0;
+    const stages: Record<string, StageStats> = {};
+    for (const s of this.supervisor.stageStats()) {
+      const { name, ...rest } = s;
+      stages[name] = rest;
+    }
+    return {
+      uptimeSec: Math.round(uptimeSec * 1000) / 1000,
+      stages,
+      endToEndUs: percentilesUs(this.e2e),
+      output: { records: this.outRecords, duplicates: this.outDuplicates, perSecond: uptimeSec > 0 ? Math.round(this.outRecords / uptimeSec) : 0 },
+    };
+  }
+}

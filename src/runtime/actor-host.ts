@@ -1,0 +1,269 @@
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { RecordReader, RecordWriter } from '../messages/codec.js';
+import { type Message, recordId } from '../messages/envelope.js';
+import { type Kind, SCHEMA_HASH } from '../messages/schema.js';
+import type { Actor, ActorContext, ActorFactory, ActorReport, ActorWorkerData } from './actor.js';
+import { monoNs } from './clock.js';
+import {
+  ActorState,
+  BATCH_COUNT,
+  BATCH_END,
+  BATCH_START,
+  ControlBlock,
+  HEARTBEAT,
+  NEXT_SEQ_F64,
+  SEQ_EPOCH_F64,
+  STATE,
+  STOP,
+  StopMode,
+} from './control-block.js';
+import { OrionError } from './errors.js';
+import { createLogger } from './log.js';
+import { StageMetrics, recordNs } from './metrics.js';
+import { RingBuffer, WriteStatus } from './ring/ring-buffer.js';
+import { type WaitStrategy, createWaitStrategy } from './ring/wait-strategy.js';
+
+function report(msg: ActorReport): void {
+  parentPort!.postMessage(msg);
+}
+
+function errorReport(err: unknown, phase: 'bootstrap' | 'run'): ActorReport {
+  if (err instanceof OrionError) return { t: 'error', phase, code: err.code, message: err.message, fatal: err.fatal };
+  const e = err instanceof Error ? err : new Error(String(err));
+  return { t: 'error', phase, code: phase === 'bootstrap' ? 'ORION_ERR_ACTOR_BOOTSTRAP' : 'ORION_ERR_ACTOR_CRASHED', message: `${e.name}: ${e.message}`, fatal: false };
+}
+
+/**
+ * Worker entry for one actor: READY handshake, then the batch loop (or the source loop), heartbeat
+ * and stop flag in shared memory, metrics snapshots to the supervisor. A worker file is three lines:
+ * `hostActor((ctx) => new MyActor(ctx))`.
+ */
+export function hostActor<C>(factory: ActorFactory<C>): void {
+  if (isMainThread || !parentPort) throw new Error('hostActor runs inside a worker thread started by the supervisor');
+  const data = workerData as ActorWorkerData;
+  new ActorHost<C>(data, factory).run().catch((err: unknown) => {
+    // Reported with its code and fatality, then rethrown so the thread dies and the supervisor reacts.
+    report(errorReport(err, 'run'));
+    setImmediate(() => {
+      throw err;
+    });
+  });
+}
+
+class ActorHost<C> {
+  private readonly control: ControlBlock;
+  private readonly ctl: Int32Array;
+  private readonly metrics = new StageMetrics();
+  private readonly strategy: WaitStrategy;
+  private readonly writers = new Map<string, RecordWriter>();
+  private readonly input: RingBuffer | null;
+  private actor!: Actor;
+  private heartbeat = 0;
+  private nextMetricsNs = 0;
+
+  constructor(
+    private readonly data: ActorWorkerData,
+    private readonly factory: ActorFactory<C>,
+  ) {
+    this.control = new ControlBlock(data.control);
+    this.ctl = this.control.i32;
+    this.strategy = createWaitStrategy(data.runtime.wait.strategy, data.runtime.wait.spinMicros);
+    this.input = data.input ? new RingBuffer(data.input) : null;
+    for (const [port, sab] of Object.entries(data.outputs)) this.writers.set(port, new RecordWriter(new RingBuffer(sab)));
+  }
+
+  private beat(): void {
+    this.heartbeat = (this.heartbeat + 1) | 0;
+    Atomics.store(this.ctl, HEARTBEAT, this.heartbeat); // release: only liveness, any order is fine
+  }
+
+  async run(): Promise<void> {
+    try {
+      if (this.data.schemaHash !== SCHEMA_HASH) {
+        throw new OrionError('ORION_ERR_SCHEMA_MISMATCH', `actor ${this.data.name} was built with another message schema`, {
+          details: `supervisor ${this.data.schemaHash.slice(0, 12)}…, this thread ${SCHEMA_HASH.slice(0, 12)}…`,
+          fatal: true,
+        });
+      }
+      this.actor = await this.factory(this.context());
+      await this.actor.onStart?.();
+    } catch (err) {
+      report(errorReport(err, 'bootstrap'));
+      throw err;
+    }
+    Atomics.store(this.ctl, STATE, ActorState.READY); // release: observers may now trust the heartbeat
+    report({ t: 'ready' });
+    this.nextMetricsNs = monoNs() + this.data.runtime.metricsIntervalMs * 1e6;
+    // Atomics.waitAsync holds no libuv handle: without this timer an I/O actor's thread would end
+    // as soon as its event loop ran dry between records.
+    const keepAlive = setInterval(() => {}, 1 << 30);
+    try {
+      if (this.input) await this.consumeLoop(this.input);
+      else if (this.actor.poll) await this.sourceLoop();
+      else throw new OrionError('ORION_ERR_ACTOR_BOOTSTRAP', `actor ${this.data.name} has no input ring and no poll(): nothing would drive it`, { fatal: true });
+    } finally {
+      clearInterval(keepAlive);
+    }
+    await this.actor.onStop?.();
+    Atomics.store(this.ctl, STATE, ActorState.STOPPED); // release: the supervisor may now mark downstream's upstream as done
+    report({ t: 'stopped', snapshot: this.metrics.snapshot() });
+  }
+
+  private context(): ActorContext<C> {
+    const d = this.data;
+    const f64 = this.control.f64;
+    return {
+      name: d.name,
+      config: d.config as C,
+      runtime: d.runtime,
+      metrics: this.metrics,
+      log: createLogger(d.name, d.runtime.logLevel),
+      shared: d.shared,
+      restarts: d.restarts,
+      emit: (port, kind, seq, sub, firstSeenNs, payload) => this.emit(port, kind, seq, sub, firstSeenNs, payload),
+      offer: (port, kind, seq, sub, firstSeenNs, payload) => this.offer(port, kind, seq, sub, firstSeenNs, payload),
+      nextSeq: () => {
+        const s = f64[NEXT_SEQ_F64]!;
+        f64[NEXT_SEQ_F64] = s + 1; // plain: only this thread writes it; read by the supervisor after we died
+        return s;
+      },
+      peekSeq: () => f64[NEXT_SEQ_F64]!,
+      seqEpochNs: (set?: number) => {
+        if (set !== undefined) f64[SEQ_EPOCH_F64] = set;
+        return f64[SEQ_EPOCH_F64]!;
+      },
+      stopRequested: () => this.control.stopMode() !== StopMode.NONE,
+    };
+  }
+
+  private writer(port: string): RecordWriter {
+    const w = this.writers.get(port);
+    if (!w) throw new OrionError('ORION_ERR_CONFIG', `actor ${this.data.name} has no output port "${port}" (ports: ${[...this.writers.keys()].join(', ') || 'none'})`, { fatal: true });
+    return w;
+  }
+
+  private emit(port: string, kind: Kind, seq: number, sub: number, firstSeenNs: number, payload: unknown): void {
+    const w = this.writer(port);
+    let status = w.write(kind, seq, sub, firstSeenNs, payload);
+    while (status === WriteStatus.FULL) {
+      // Backpressure: the consumer is slow or restarting; keep beating so we are not taken for hung.
+      this.beat();
+      if (this.control.stopMode() === StopMode.NOW) throw new OrionError('ORION_ERR_STOPPED', `actor ${this.data.name} stopped while its output "${port}" was full`);
+      w.ring.waitForSpace(w.lastRecordBytes(), this.strategy, this.data.runtime.heartbeatIntervalMs);
+      status = w.retry();
+    }
+    if (status === WriteStatus.TOO_LARGE) this.tooLarge(port, w, seq);
+  }
+
+  private offer(port: string, kind: Kind, seq: number, sub: number, firstSeenNs: number, payload: unknown): WriteStatus {
+    const w = this.writer(port);
+    const status = w.write(kind, seq, sub, firstSeenNs, payload);
+    if (status === WriteStatus.FULL) {
+      w.ring.countDrop();
+      this.metrics.count(`dropped.full.${port}`);
+    } else if (status === WriteStatus.TOO_LARGE) this.tooLarge(port, w, seq);
+    return status;
+  }
+
+  private tooLarge(port: string, w: RecordWriter, seq: number): void {
+    w.ring.countDrop();
+    this.metrics.count(`dropped.tooLarge.${port}`);
+    if (this.metrics.counters[`dropped.tooLarge.${port}`] === 1) {
+      createLogger(this.data.name, this.data.runtime.logLevel).warn('record larger than the ring allows was dropped', {
+        port,
+        seq,
+        bytes: w.lastRecordBytes(),
+        maxBytes: w.ring.maxRecordBytes,
+      });
+    }
+  }
+
+  private maybeShipMetrics(now: number): void {
+    if (now < this.nextMetricsNs) return;
+    this.nextMetricsNs = now + this.data.runtime.metricsIntervalMs * 1e6;
+    report({ t: 'metrics', snapshot: this.metrics.snapshot() });
+  }
+
+  /** Waits for input without blocking the event loop (I/O actors). */
+  private async waitAsync(ring: RingBuffer): Promise<boolean> {
+    if (this.strategy.await(() => ring.readable(), () => {}, 0)) return true;
+    return ring.waitForDataAsync(this.data.runtime.heartbeatIntervalMs);
+  }
+
+  private async consumeLoop(input: RingBuffer): Promise<void> {
+    const reader = new RecordReader(input);
+    const rt = this.data.runtime;
+    const actor = this.actor;
+    const m = this.metrics;
+    let lastId = input.lastCommittedId();
+    let careful = this.data.carefulUntil >= 0;
+    const carefulUntil = this.data.carefulUntil >>> 0;
+    for (;;) {
+      this.beat();
+      const stop = this.control.stopMode();
+      if (stop === StopMode.NOW) return;
+      const hasData = actor.io ? await this.waitAsync(input) : input.waitForData(this.strategy, rt.heartbeatIntervalMs);
+      if (!hasData) {
+        if (stop === StopMode.DRAIN && this.control.upstreamDone() && !input.readable()) return;
+        this.maybeShipMetrics(monoNs());
+        continue;
+      }
+      if (careful && ((input.readIndex() - carefulUntil) | 0) >= 0) careful = false;
+      const max = careful ? 1 : rt.batchMaxRecords;
+      const batch: Message[] = [];
+      const start = input.readIndex();
+      let taken = 0;
+      while (taken < max) {
+        const msg = reader.next();
+        if (msg === null) break;
+        taken++;
+        const id = recordId(msg.seq, msg.sub);
+        if (id <= lastId) {
+          m.duplicates++;
+          continue;
+        }
+        lastId = id;
+        recordNs(m.queueWait, reader.lastDequeueNs - msg.enqueueNs);
+        batch.push(msg);
+      }
+      // Where the batch lies, so the supervisor can isolate a record that kills us.
+      Atomics.store(this.ctl, BATCH_START, start | 0); // release: read by the supervisor only after our death
+      Atomics.store(this.ctl, BATCH_END, input.readIndex() | 0);
+      Atomics.store(this.ctl, BATCH_COUNT, taken);
+      if (batch.length > 0) {
+        const t0 = monoNs();
+        const r = actor.onBatch!(batch, !input.readable());
+        if (r !== undefined) await r;
+        const t1 = monoNs();
+        recordNs(m.service, (t1 - t0) / batch.length, batch.length);
+        m.records += batch.length;
+        m.batches++;
+        this.maybeShipMetrics(t1);
+      }
+      input.commit(lastId);
+      Atomics.store(this.ctl, BATCH_COUNT, 0); // the batch is handled: a death now is not its fault
+    }
+  }
+
+  private async sourceLoop(): Promise<void> {
+    const actor = this.actor;
+    const hb = this.data.runtime.heartbeatIntervalMs;
+    for (;;) {
+      this.beat();
+      if (this.control.stopMode() !== StopMode.NONE) return;
+      const r = actor.poll!();
+      const waitMs = typeof r === 'number' ? r : await r;
+      const now = monoNs();
+      this.maybeShipMetrics(now);
+      if (waitMs < 0) {
+        // Finished: stay alive (idle) until told to stop, so the engine decides when the run ends.
+        Atomics.wait(this.ctl, STOP, StopMode.NONE, hb); // wakes at once on requestStop's notify
+        continue;
+      }
+      if (waitMs > 0) {
+        if (actor.io) await new Promise((res) => setTimeout(res, Math.min(waitMs, hb)));
+        else Atomics.wait(this.ctl, STOP, StopMode.NONE, Math.min(waitMs, hb)); // sleep on the schedule; a stop request wakes us
+      }
+    }
+  }
+}

@@ -1,0 +1,256 @@
+import { readFileSync } from 'node:fs';
+import type { WaitStrategyName } from './ring/wait-strategy.js';
+
+/** A fault the synthetic stages inject on purpose, for tests of the supervisor. */
+export interface FaultSpec {
+  /** Stage that faults. */
+  stage: string;
+  /** Sequence number of the record that triggers it. */
+  seq: number;
+  /** `throw` an error, `exit` the thread, or `hang` in a busy loop. */
+  action: 'throw' | 'exit' | 'hang';
+  /** How many deliveries of the record fault; a number ≥ the poison threshold makes a poison record. */
+  times: number;
+}
+
+/** Per-stage synthetic work. */
+export interface SyntheticStageConfig {
+  /** CPU time burnt per record, in ns (a busy loop, standing in for real work). */
+  workNs: number;
+}
+
+/** The synthetic five-stage pipeline used until each real stage replaces its stand-in. */
+export interface SyntheticConfig {
+  /** Records per second offered by the source; 0 means as fast as the pipeline takes them. */
+  rate: number;
+  /** Records to emit before the source stops; 0 means no limit. */
+  count: number;
+  /** Payload bytes per synthetic transaction. */
+  recordBytes: number;
+  /** An in-band block event after every this many transactions; 0 for none. */
+  blockEvery: number;
+  /** When the first ring is full: `wait` (backpressure the source) or `shed` (drop and count, as real ingest does). */
+  onFull: 'wait' | 'shed';
+  stages: Record<'ingest' | 'decoder' | 'simulator' | 'scorer' | 'submitter', SyntheticStageConfig>;
+  faults: FaultSpec[];
+}
+
+/** Engine configuration. Defaults in {@link DEFAULT_CONFIG}; checked once by {@link validateConfig}. */
+export interface EngineConfig {
+  ring: {
+    /** Data bytes per ring; a power of two. */
+    capacityBytes: number;
+  };
+  wait: {
+    /** `wait` (bounded spin, then `Atomics.wait`) or `busy-spin` (opt-in; burns a core per waiting stage). */
+    strategy: WaitStrategyName;
+    /** Spin this long before sleeping on the futex. */
+    spinMicros: number;
+  };
+  /** Most records handed to one `onBatch` call. */
+  batchMaxRecords: number;
+  supervisor: {
+    /** An idle actor still beats at least this often. */
+    heartbeatIntervalMs: number;
+    /** An actor whose heartbeat has not moved for this long is terminated and restarted. */
+    hangTimeoutMs: number;
+    /** An actor not READY within this time failed its bootstrap. */
+    bootstrapTimeoutMs: number;
+    /** First restart delay; doubles per consecutive crash up to `restartBackoffMaxMs`. */
+    restartBackoffInitialMs: number;
+    restartBackoffMaxMs: number;
+    /** More than this many restarts of one actor within `restartWindowMs` stops the engine. */
+    restartBudget: number;
+    restartWindowMs: number;
+    /** Deaths on the same record before it goes to the dead-letter file and is skipped. */
+    poisonThreshold: number;
+    /** JSON-lines file of dead-lettered records. */
+    deadLetterPath: string;
+    /** Actors ship metrics snapshots this often. */
+    metricsIntervalMs: number;
+    /** Graceful stop gives each stage this long to drain before terminating it. */
+    drainTimeoutMs: number;
+  };
+  log: {
+    level: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  };
+  synthetic: SyntheticConfig;
+}
+
+/** Every default in one place (after piscina's `kDefaultOptions`). */
+export const DEFAULT_CONFIG: EngineConfig = deepFreeze({
+  ring: { capacityBytes: 1 << 22 },
+  wait: { strategy: 'wait', spinMicros: 50 },
+  batchMaxRecords: 256,
+  supervisor: {
+    heartbeatIntervalMs: 100,
+    hangTimeoutMs: 5000,
+    bootstrapTimeoutMs: 10_000,
+    restartBackoffInitialMs: 10,
+    restartBackoffMaxMs: 5000,
+    restartBudget: 10,
+    restartWindowMs: 60_000,
+    poisonThreshold: 3,
+    deadLetterPath: '.orion/dead-letters.jsonl',
+    metricsIntervalMs: 1000,
+    drainTimeoutMs: 10_000,
+  },
+  log: { level: 'info' },
+  synthetic: {
+    rate: 1000,
+    count: 0,
+    recordBytes: 256,
+    blockEvery: 1000,
+    onFull: 'wait',
+    stages: {
+      ingest: { workNs: 0 },
+      decoder: { workNs: 0 },
+      simulator: { workNs: 0 },
+      scorer: { workNs: 0 },
+      submitter: { workNs: 0 },
+    },
+    faults: [],
+  },
+});
+
+/** A deep partial of the config, as a file or a caller gives it. */
+export type ConfigInput = DeepPartial<EngineConfig>;
+type DeepPartial<T> = T extends readonly (infer U)[] ? U[] : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+
+/** Freezes an object graph, so actors cannot change the slice they were given. */
+export function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value) && !ArrayBuffer.isView(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/** Overlays `input` on `defaults`; unknown fields are an error naming their path. */
+function merge(defaults: unknown, input: unknown, path: string): unknown {
+  if (input === undefined) return structuredClone(defaults);
+  const isObj = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (!isObj(defaults)) return input;
+  if (!isObj(input)) throw new TypeError(`${path} must be an object, got ${describe(input)}`);
+  const out: Record<string, unknown> = {};
+  const d = defaults as Record<string, unknown>;
+  const i = input as Record<string, unknown>;
+  for (const key of Object.keys(i)) {
+    if (!(key in d)) throw new TypeError(`${path}.${key} is not a config field (known: ${Object.keys(d).join(', ')})`);
+  }
+  for (const key of Object.keys(d)) out[key] = merge(d[key], i[key], `${path}.${key}`);
+  return out;
+}
+
+function describe(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (Array.isArray(v)) return 'an array';
+  return v === null ? 'null' : typeof v === 'object' ? 'an object' : String(v);
+}
+
+function int(v: unknown, path: string, min: number, max = Number.MAX_SAFE_INTEGER): void {
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`${path} must be an integer, got ${describe(v)}`);
+  if (v < min || v > max) throw new RangeError(`${path} must be between ${min} and ${max}, got ${v}`);
+}
+
+function oneOf(v: unknown, path: string, allowed: readonly string[]): void {
+  if (typeof v !== 'string' || !allowed.includes(v)) {
+    throw new TypeError(`${path} must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}, got ${describe(v)}`);
+  }
+}
+
+const STAGES = ['ingest', 'decoder', 'simulator', 'scorer', 'submitter'] as const;
+
+/**
+ * Merges `input` over the defaults and checks every field once, at start-up. Throws a `TypeError`
+ * or `RangeError` whose message starts with the offending field's path (`config.ring.capacityBytes …`).
+ */
+export function validateConfig(input: ConfigInput = {}): EngineConfig {
+  const c = merge(DEFAULT_CONFIG, input, 'config') as EngineConfig;
+  const cap = c.ring.capacityBytes;
+  int(cap, 'config.ring.capacityBytes', 1024, 1 << 30);
+  if ((cap & (cap - 1)) !== 0) throw new RangeError(`config.ring.capacityBytes must be a power of two, got ${cap}`);
+  oneOf(c.wait.strategy, 'config.wait.strategy', ['wait', 'busy-spin']);
+  int(c.wait.spinMicros, 'config.wait.spinMicros', 0, 1_000_000);
+  int(c.batchMaxRecords, 'config.batchMaxRecords', 1, 65_536);
+  const s = c.supervisor;
+  int(s.heartbeatIntervalMs, 'config.supervisor.heartbeatIntervalMs', 1, 60_000);
+  int(s.hangTimeoutMs, 'config.supervisor.hangTimeoutMs', 1, 3_600_000);
+  if (s.hangTimeoutMs <= s.heartbeatIntervalMs) {
+    throw new RangeError(`config.supervisor.hangTimeoutMs (${s.hangTimeoutMs}) must exceed config.supervisor.heartbeatIntervalMs (${s.heartbeatIntervalMs})`);
+  }
+  int(s.bootstrapTimeoutMs, 'config.supervisor.bootstrapTimeoutMs', 1, 3_600_000);
+  int(s.restartBackoffInitialMs, 'config.supervisor.restartBackoffInitialMs', 0, 3_600_000);
+  int(s.restartBackoffMaxMs, 'config.supervisor.restartBackoffMaxMs', s.restartBackoffInitialMs, 3_600_000);
+  int(s.restartBudget, 'config.supervisor.restartBudget', 0, 1_000_000);
+  int(s.restartWindowMs, 'config.supervisor.restartWindowMs', 1, 86_400_000);
+  int(s.poisonThreshold, 'config.supervisor.poisonThreshold', 1, 1000);
+  if (typeof s.deadLetterPath !== 'string' || s.deadLetterPath.length === 0) {
+    throw new TypeError(`config.supervisor.deadLetterPath must be a non-empty file path, got ${describe(s.deadLetterPath)}`);
+  }
+  int(s.metricsIntervalMs, 'config.supervisor.metricsIntervalMs', 10, 3_600_000);
+  int(s.drainTimeoutMs, 'config.supervisor.drainTimeoutMs', 1, 3_600_000);
+  oneOf(c.log.level, 'config.log.level', ['debug', 'info', 'warn', 'error', 'silent']);
+  const y = c.synthetic;
+  int(y.rate, 'config.synthetic.rate', 0, 100_000_000);
+  int(y.count, 'config.synthetic.count', 0);
+  int(y.recordBytes, 'config.synthetic.recordBytes', 0, cap / 2);
+  int(y.blockEvery, 'config.synthetic.blockEvery', 0);
+  oneOf(y.onFull, 'config.synthetic.onFull', ['wait', 'shed']);
+  for (const stage of STAGES) int(y.stages[stage].workNs, `config.synthetic.stages.${stage}.workNs`, 0, 1_000_000_000);
+  if (!Array.isArray(y.faults)) throw new TypeError(`config.synthetic.faults must be an array, got ${describe(y.faults)}`);
+  y.faults.forEach((f, i) => {
+    const p = `config.synthetic.faults[${i}]`;
+    if (f === null || typeof f !== 'object') throw new TypeError(`${p} must be an object, got ${describe(f)}`);
+    oneOf(f.stage, `${p}.stage`, STAGES);
+    int(f.seq, `${p}.seq`, 0);
+    oneOf(f.action, `${p}.action`, ['throw', 'exit', 'hang']);
+    int(f.times, `${p}.times`, 1);
+  });
+  return deepFreeze(c);
+}
+
+/** Environment variables read at boot, and the field each sets. */
+export const ENV_FIELDS = {
+  ORION_WAIT_STRATEGY: 'wait.strategy',
+  ORION_LOG_LEVEL: 'log.level',
+  ORION_DEAD_LETTER_PATH: 'supervisor.deadLetterPath',
+} as const;
+
+/**
+ * Builds the config at boot from an optional JSON file, explicit overrides, and the environment
+ * (read here and nowhere else). Precedence: overrides > environment > file > defaults.
+ */
+export function loadConfig(opts: { file?: string; overrides?: ConfigInput; env?: NodeJS.ProcessEnv } = {}): EngineConfig {
+  let fromFile: ConfigInput = {};
+  if (opts.file) {
+    let text: string;
+    try {
+      text = readFileSync(opts.file, 'utf8');
+    } catch (err) {
+      throw new TypeError(`config file ${opts.file} cannot be read: ${(err as Error).message}`);
+    }
+    try {
+      fromFile = JSON.parse(text) as ConfigInput;
+    } catch (err) {
+      throw new TypeError(`config file ${opts.file} is not valid JSON: ${(err as Error).message}`);
+    }
+  }
+  const env = opts.env ?? {};
+  let merged = merge(DEFAULT_CONFIG, fromFile, 'config') as Record<string, unknown>;
+  for (const [name, field] of Object.entries(ENV_FIELDS)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') merged = setPath(merged, field, value);
+  }
+  merged = merge(merged, opts.overrides ?? {}, 'config') as Record<string, unknown>;
+  return validateConfig(merged as ConfigInput);
+}
+
+function setPath(obj: Record<string, unknown>, path: string, value: unknown): Record<string, unknown> {
+  const keys = path.split('.');
+  const out = structuredClone(obj);
+  let at = out;
+  for (const k of keys.slice(0, -1)) at = at[k] as Record<string, unknown>;
+  at[keys[keys.length - 1]!] = value;
+  return out;
+}

@@ -1,0 +1,304 @@
+import {
+  CAPACITY,
+  CONSUMER_SLEEPING,
+  DROPS,
+  HEADER_BYTES,
+  LAST_ID_F64,
+  MAGIC,
+  MAX_CAPACITY,
+  MIN_CAPACITY,
+  PRODUCER_SLEEPING,
+  READ_INDEX,
+  RECORD_HEADER_BYTES,
+  RING_MAGIC,
+  WRITE_INDEX,
+  WRITTEN,
+  recordSpan,
+} from './layout.js';
+import type { WaitStrategy } from './wait-strategy.js';
+
+/** Result of a write; a full ring is a status, never an exception. */
+export const WriteStatus = {
+  WRITTEN: 0,
+  FULL: 1,
+  TOO_LARGE: 2,
+} as const;
+export type WriteStatus = (typeof WriteStatus)[keyof typeof WriteStatus];
+
+/** `readInto` returns this when no record is available. */
+export const EMPTY = -1;
+
+const NO_BYTES = new Uint8Array(0);
+/** Below this many bytes a plain loop beats `subarray` + `set` (which allocates a view). */
+const SMALL_COPY = 48;
+
+function copyBytes(dst: Uint8Array, dstOff: number, src: Uint8Array, srcOff: number, n: number): void {
+  if (n < SMALL_COPY) {
+    for (let i = 0; i < n; i++) dst[dstOff + i] = src[srcOff + i]!;
+  } else {
+    dst.set(src.subarray(srcOff, srcOff + n), dstOff);
+  }
+}
+
+/**
+ * Single-producer single-consumer ring of length-prefixed byte records on a SharedArrayBuffer.
+ *
+ * One thread writes, one thread reads; each side keeps a private cursor and publishes it with one
+ * `Atomics.store`. Records wrap around the end of the data area in two copies. The consumer reads
+ * ahead with {@link readInto} and frees space only with {@link commit}, so records it has not
+ * finished handling survive its crash (the supervisor owns the buffer).
+ */
+export class RingBuffer {
+  /** The shared memory; post it to another thread and wrap it there with `new RingBuffer(sab)`. */
+  readonly sab: SharedArrayBuffer;
+  readonly capacity: number;
+  /** Largest payload a single record may carry. */
+  readonly maxRecordBytes: number;
+  private readonly mask: number;
+  private readonly ctrl: Int32Array;
+  private readonly ctrlF64: Float64Array;
+  private readonly data: Uint8Array;
+  private readonly data32: Int32Array;
+  // Producer-private state.
+  private writeCursor: number;
+  private cachedRead: number;
+  // Consumer-private state.
+  private readCursor: number;
+  private readonly probeReadable = (): boolean => Atomics.load(this.ctrl, WRITE_INDEX) !== this.readCursor; // acquire: pairs with the producer's publishing store
+  private readonly sleepReadable = (ms: number): void => this.sleepUntilReadable(ms);
+  private spaceNeeded = 0;
+  private readonly probeWritable = (): boolean => this.freeBytes() >= this.spaceNeeded;
+  private readonly sleepWritable = (ms: number): void => this.sleepUntilWritable(ms);
+
+  /** Allocates a new ring; `capacity` is the data area in bytes and must be a power of two. */
+  static create(capacity: number): RingBuffer {
+    if (!Number.isInteger(capacity) || capacity < MIN_CAPACITY || capacity > MAX_CAPACITY || (capacity & (capacity - 1)) !== 0) {
+      throw new RangeError(`ring capacity must be a power of two between ${MIN_CAPACITY} and ${MAX_CAPACITY} bytes, got ${capacity}`);
+    }
+    const sab = new SharedArrayBuffer(HEADER_BYTES + capacity);
+    const ctrl = new Int32Array(sab, 0, HEADER_BYTES / 4);
+    ctrl[CAPACITY] = capacity;
+    ctrl[MAGIC] = RING_MAGIC;
+    new Float64Array(sab, 0, HEADER_BYTES / 8)[LAST_ID_F64] = -1;
+    return new RingBuffer(sab);
+  }
+
+  /** Wraps an existing ring buffer (created by {@link RingBuffer.create}, possibly on another thread). */
+  constructor(sab: SharedArrayBuffer) {
+    if (!(sab instanceof SharedArrayBuffer) || sab.byteLength < HEADER_BYTES + MIN_CAPACITY) {
+      throw new TypeError('RingBuffer needs the SharedArrayBuffer of a ring made by RingBuffer.create');
+    }
+    const ctrl = new Int32Array(sab, 0, HEADER_BYTES / 4);
+    const capacity = ctrl[CAPACITY]!;
+    if (ctrl[MAGIC] !== RING_MAGIC || capacity + HEADER_BYTES !== sab.byteLength) {
+      throw new TypeError('SharedArrayBuffer does not hold a ring of this layout (bad magic or size)');
+    }
+    this.sab = sab;
+    this.capacity = capacity;
+    this.mask = capacity - 1;
+    this.maxRecordBytes = capacity - RECORD_HEADER_BYTES;
+    this.ctrl = ctrl;
+    this.ctrlF64 = new Float64Array(sab, 0, HEADER_BYTES / 8);
+    this.data = new Uint8Array(sab, HEADER_BYTES, capacity);
+    this.data32 = new Int32Array(sab, HEADER_BYTES, capacity / 4);
+    // Both cursors start from the published indices, so a restarted producer or consumer resumes.
+    this.writeCursor = Atomics.load(ctrl, WRITE_INDEX);
+    this.readCursor = Atomics.load(ctrl, READ_INDEX);
+    this.cachedRead = this.readCursor;
+  }
+
+  // ─── producer side ────────────────────────────────────────────────────────────────────────────
+
+  /** Writes one record; on FULL or TOO_LARGE the record is dropped and counted. */
+  write(src: Uint8Array, len: number = src.length): WriteStatus {
+    const status = this.tryWriteParts(src, len, NO_BYTES, 0);
+    if (status !== WriteStatus.WRITTEN) Atomics.add(this.ctrl, DROPS, 1); // counter only; no ordering needed beyond atomicity
+    return status;
+  }
+
+  /**
+   * Writes `a[0..aLen)` followed by `b[0..bLen)` as one record without counting a drop on failure,
+   * for producers that wait for space and retry. Lets an envelope header and a payload be written
+   * without first joining them.
+   */
+  tryWriteParts(a: Uint8Array, aLen: number, b: Uint8Array, bLen: number): WriteStatus {
+    const len = aLen + bLen;
+    if (len > this.maxRecordBytes) return WriteStatus.TOO_LARGE;
+    const span = recordSpan(len);
+    const w = this.writeCursor;
+    if (span > this.capacity - ((w - this.cachedRead) >>> 0)) {
+      this.cachedRead = Atomics.load(this.ctrl, READ_INDEX); // acquire: the consumer finished reading the bytes before this index
+      if (span > this.capacity - ((w - this.cachedRead) >>> 0)) return WriteStatus.FULL;
+    }
+    const pos = w & this.mask;
+    this.data32[pos >> 2] = len; // plain store; published by the WRITE_INDEX store below
+    let at = (pos + RECORD_HEADER_BYTES) & this.mask;
+    at = this.copyIn(a, aLen, at);
+    this.copyIn(b, bLen, at);
+    this.writeCursor = (w + span) >>> 0;
+    Atomics.store(this.ctrl, WRITE_INDEX, this.writeCursor | 0); // release: the length and payload above become visible before the new index
+    Atomics.add(this.ctrl, WRITTEN, 1); // counter only
+    if (Atomics.load(this.ctrl, CONSUMER_SLEEPING) !== 0) {
+      // seq-cst: either the consumer sees our index before sleeping, or we see its flag here and wake it
+      Atomics.notify(this.ctrl, WRITE_INDEX, 1);
+    }
+    return WriteStatus.WRITTEN;
+  }
+
+  /** Counts a record the producer gave up on after {@link tryWriteParts} failed. */
+  countDrop(): void {
+    Atomics.add(this.ctrl, DROPS, 1); // counter only
+  }
+
+  /** Wakes a consumer sleeping on this ring (it re-checks its stop conditions). */
+  wakeConsumer(): void {
+    Atomics.notify(this.ctrl, WRITE_INDEX); // spurious wake-ups are harmless: sleepers re-check
+  }
+
+  private copyIn(src: Uint8Array, n: number, at: number): number {
+    if (n === 0) return at;
+    const first = Math.min(n, this.capacity - at);
+    copyBytes(this.data, at, src, 0, first);
+    if (first < n) copyBytes(this.data, 0, src, first, n - first);
+    return (at + n) & this.mask;
+  }
+
+  /** Bytes free for the producer right now. */
+  freeBytes(): number {
+    this.cachedRead = Atomics.load(this.ctrl, READ_INDEX); // acquire: see the consumer's latest commit
+    return this.capacity - ((this.writeCursor - this.cachedRead) >>> 0);
+  }
+
+  /**
+   * Waits until a record of `len` payload bytes fits, with the given strategy; false on timeout.
+   * Producers that must not lose an accepted record use this instead of dropping.
+   */
+  waitForSpace(len: number, strategy: WaitStrategy, timeoutMs: number): boolean {
+    this.spaceNeeded = recordSpan(len);
+    return strategy.await(this.probeWritable, this.sleepWritable, timeoutMs);
+  }
+
+  private sleepUntilWritable(timeoutMs: number): void {
+    Atomics.store(this.ctrl, PRODUCER_SLEEPING, 1); // seq-cst: announce before the last check, so a commit after it notifies us
+    const r = Atomics.load(this.ctrl, READ_INDEX);
+    if (this.capacity - ((this.writeCursor - r) >>> 0) < this.spaceNeeded) {
+      Atomics.wait(this.ctrl, READ_INDEX, r, timeoutMs); // returns at once if READ_INDEX moved since the load
+    }
+    Atomics.store(this.ctrl, PRODUCER_SLEEPING, 0);
+  }
+
+  // ─── consumer side ────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Copies the next record's payload into `dst` (which must hold {@link maxRecordBytes}) and returns
+   * its length, or {@link EMPTY}. Advances only the private read cursor: call {@link commit} once
+   * the record is handled. Unpacking from `dst` rather than from the shared view is ~19x faster.
+   */
+  readInto(dst: Uint8Array): number {
+    const r = this.readCursor;
+    if (Atomics.load(this.ctrl, WRITE_INDEX) === r) return EMPTY; // acquire: pairs with the producer's publishing store
+    const pos = r & this.mask;
+    const len = this.data32[pos >> 2]!;
+    const at = (pos + RECORD_HEADER_BYTES) & this.mask;
+    const first = Math.min(len, this.capacity - at);
+    copyBytes(dst, 0, this.data, at, first);
+    if (first < len) copyBytes(dst, first, this.data, 0, len - first);
+    this.readCursor = (r + recordSpan(len)) >>> 0;
+    return len;
+  }
+
+  /** Skips the next record without copying it; returns its length or {@link EMPTY}. */
+  skip(): number {
+    const r = this.readCursor;
+    if (Atomics.load(this.ctrl, WRITE_INDEX) === r) return EMPTY; // acquire: as in readInto
+    const len = this.data32[(r & this.mask) >> 2]!;
+    this.readCursor = (r + recordSpan(len)) >>> 0;
+    return len;
+  }
+
+  /**
+   * Frees everything read so far and stores the id of the last handled record with the index, so a
+   * restarted consumer knows where duplicates end.
+   */
+  commit(lastId: number = this.ctrlF64[LAST_ID_F64]!): void {
+    this.ctrlF64[LAST_ID_F64] = lastId; // plain store; published by the READ_INDEX store below
+    Atomics.store(this.ctrl, READ_INDEX, this.readCursor | 0); // release: our reads of the freed bytes happen before the producer reuses them
+    if (Atomics.load(this.ctrl, PRODUCER_SLEEPING) !== 0) {
+      // seq-cst: pairs with sleepUntilWritable's flag store, as on the producer side
+      Atomics.notify(this.ctrl, READ_INDEX, 1);
+    }
+  }
+
+  /** Forgets reads since the last commit, so they are delivered again. */
+  rewind(): void {
+    this.readCursor = Atomics.load(this.ctrl, READ_INDEX) >>> 0; // acquire: our own last commit
+  }
+
+  /** Record id stored with the last commit (-1 when nothing was committed yet). */
+  lastCommittedId(): number {
+    Atomics.load(this.ctrl, READ_INDEX); // acquire: the id was written before the index it travels with
+    return this.ctrlF64[LAST_ID_F64]!;
+  }
+
+  /** True when a record is available to read past the private cursor. */
+  readable(): boolean {
+    return this.probeReadable();
+  }
+
+  /** Waits until a record is readable, with the given strategy; false on timeout. */
+  waitForData(strategy: WaitStrategy, timeoutMs: number): boolean {
+    return strategy.await(this.probeReadable, this.sleepReadable, timeoutMs);
+  }
+
+  private sleepUntilReadable(timeoutMs: number): void {
+    Atomics.store(this.ctrl, CONSUMER_SLEEPING, 1); // seq-cst: announce before the last check, so a write after it notifies us
+    if (Atomics.load(this.ctrl, WRITE_INDEX) === this.readCursor) {
+      Atomics.wait(this.ctrl, WRITE_INDEX, this.readCursor | 0, timeoutMs); // returns at once if a write landed since the load
+    }
+    Atomics.store(this.ctrl, CONSUMER_SLEEPING, 0);
+  }
+
+  /**
+   * Resolves when a record is readable or after `timeoutMs`, without blocking the thread: for the
+   * main thread, which must keep its event loop turning.
+   * @remarks Allocates a promise per call when it has to wait.
+   */
+  async waitForDataAsync(timeoutMs: number): Promise<boolean> {
+    if (this.probeReadable()) return true;
+    Atomics.store(this.ctrl, CONSUMER_SLEEPING, 1); // seq-cst: as in sleepUntilReadable
+    try {
+      const res = Atomics.waitAsync(this.ctrl, WRITE_INDEX, this.readCursor | 0, timeoutMs);
+      if (res.async) await res.value;
+    } finally {
+      Atomics.store(this.ctrl, CONSUMER_SLEEPING, 0);
+    }
+    return this.probeReadable();
+  }
+
+  // ─── either side / observers ─────────────────────────────────────────────────────────────────
+
+  /** Bytes written and not yet committed by the consumer. */
+  usedBytes(): number {
+    return (Atomics.load(this.ctrl, WRITE_INDEX) - Atomics.load(this.ctrl, READ_INDEX)) >>> 0; // observers only need atomicity
+  }
+
+  /** Records dropped by {@link write} because the ring was full or the record too large. */
+  drops(): number {
+    return Atomics.load(this.ctrl, DROPS) >>> 0;
+  }
+
+  /** Records written since creation (wraps at 2^32). */
+  written(): number {
+    return Atomics.load(this.ctrl, WRITTEN) >>> 0;
+  }
+
+  /** The committed read index (free-running byte counter); used by the supervisor to locate a poison record. */
+  committedIndex(): number {
+    return Atomics.load(this.ctrl, READ_INDEX) >>> 0;
+  }
+
+  /** The private read cursor (free-running byte counter). */
+  readIndex(): number {
+    return this.readCursor;
+  }
+}
