@@ -59,6 +59,8 @@ export interface EngineConfig {
     /** First restart delay; doubles per consecutive crash up to `restartBackoffMaxMs`. */
     restartBackoffInitialMs: number;
     restartBackoffMaxMs: number;
+    /** An incarnation that ran this long counts as recovered: the next crash starts the backoff again. */
+    restartBackoffResetMs: number;
     /** More than this many restarts of one actor within `restartWindowMs` stops the engine. */
     restartBudget: number;
     restartWindowMs: number;
@@ -88,6 +90,7 @@ export const DEFAULT_CONFIG: EngineConfig = deepFreeze({
     bootstrapTimeoutMs: 10_000,
     restartBackoffInitialMs: 10,
     restartBackoffMaxMs: 5000,
+    restartBackoffResetMs: 1000,
     restartBudget: 10,
     restartWindowMs: 60_000,
     poisonThreshold: 3,
@@ -182,6 +185,7 @@ export function validateConfig(input: ConfigInput = {}): EngineConfig {
   int(s.bootstrapTimeoutMs, 'config.supervisor.bootstrapTimeoutMs', 1, 3_600_000);
   int(s.restartBackoffInitialMs, 'config.supervisor.restartBackoffInitialMs', 0, 3_600_000);
   int(s.restartBackoffMaxMs, 'config.supervisor.restartBackoffMaxMs', s.restartBackoffInitialMs, 3_600_000);
+  int(s.restartBackoffResetMs, 'config.supervisor.restartBackoffResetMs', 0, 3_600_000);
   int(s.restartBudget, 'config.supervisor.restartBudget', 0, 1_000_000);
   int(s.restartWindowMs, 'config.supervisor.restartWindowMs', 1, 86_400_000);
   int(s.poisonThreshold, 'config.supervisor.poisonThreshold', 1, 1000);

@@ -263,8 +263,8 @@ export class Supervisor extends EventEmitter {
       );
       return;
     }
-    // Exponential backoff; a run longer than the longest delay counts as recovered.
-    slot.consecutiveCrashes = now - slot.readyAt > sup.restartBackoffMaxMs ? 1 : slot.consecutiveCrashes + 1;
+    // Exponential backoff over consecutive crashes; a long enough healthy run counts as recovered.
+    slot.consecutiveCrashes = now - slot.readyAt > sup.restartBackoffResetMs ? 1 : slot.consecutiveCrashes + 1;
     const delayMs = Math.min(sup.restartBackoffInitialMs * 2 ** (slot.consecutiveCrashes - 1), sup.restartBackoffMaxMs);
     slot.restarts++;
     slot.status = 'restarting';

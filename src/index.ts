@@ -1,0 +1,11 @@
+/** Public API of orion-mev. */
+export { Engine, type EngineOptions, type EngineStats, type StageStats, STAGES, RESULTS_RING, syntheticPipeline } from './engine.js';
+export { type EngineConfig, type ConfigInput, DEFAULT_CONFIG, validateConfig, loadConfig } from './runtime/config.js';
+export { OrionError, type OrionErrorCode } from './runtime/errors.js';
+export { RingBuffer, WriteStatus, EMPTY } from './runtime/ring/ring-buffer.js';
+export { createWaitStrategy, type WaitStrategy, type WaitStrategyName } from './runtime/ring/wait-strategy.js';
+export type { Actor, ActorContext, ActorFactory } from './runtime/actor.js';
+export { hostActor } from './runtime/actor-host.js';
+export type { PipelineSpec, StageSpec } from './runtime/supervisor.js';
+export type { Message, Envelope } from './messages/envelope.js';
+export { Kind, type SyntheticTx, type BlockEvent } from './messages/schema.js';
