@@ -63,7 +63,7 @@ export interface EngineStats {
   stages: Record<string, StageStats>;
   /** First-seen → taken off the results ring by the main thread. */
   endToEndUs: Percentiles;
-  output: { records: number; duplicates: number; perSecond: number };
+  output: { records: number; duplicates: number; perSecond: number; handlerErrors: number };
 }
 
 /** Engine options beyond the config. */
@@ -87,6 +87,7 @@ export class Engine {
   private readonly handlers: ((msg: Message) => void)[] = [];
   private outRecords = 0;
   private outDuplicates = 0;
+  private handlerErrors = 0;
   private startedAt = 0;
   private sinkDone: Promise<void> | null = null;
   private closed = false;
@@ -154,12 +155,12 @@ export class Engine {
 
   private async consume(ring: RingBuffer): Promise<void> {
     const reader = new RecordReader(ring);
-    const hb = this.config.supervisor.heartbeatIntervalMs;
     let lastId = ring.lastCommittedId();
     const handlers = this.handlers;
     for (;;) {
       if (this.closed || this.supervisor.error()) return;
-      if (!(await ring.waitForDataAsync(hb))) {
+      // No timeout: the supervisor wakes this ring when its producer stops or the engine fails.
+      if (!(await ring.waitForDataAsync(Infinity))) {
         // Its producer (the last stage) stopped and left nothing: every record has been consumed.
         if (this.supervisor.producerStopped(RESULTS_RING) && !ring.readable()) return;
         continue;
@@ -173,7 +174,14 @@ export class Engine {
         lastId = id;
         recordNs(this.e2e, reader.lastDequeueNs - msg.firstSeenNs);
         this.outRecords++;
-        for (const h of handlers) h(msg);
+        for (const h of handlers) {
+          try {
+            h(msg);
+          } catch (err) {
+            // A consumer's bug must not stall the pipeline: count it, log the first, keep draining.
+            if (this.handlerErrors++ === 0) this.log.error('output handler threw; continuing', { seq: msg.seq, error: (err as Error)?.message ?? String(err) });
+          }
+        }
       }
       ring.commit(lastId);
     }
@@ -191,7 +199,7 @@ export class Engine {
       uptimeSec: Math.round(uptimeSec * 1000) / 1000,
       stages,
       endToEndUs: percentilesUs(this.e2e),
-      output: { records: this.outRecords, duplicates: this.outDuplicates, perSecond: uptimeSec > 0 ? Math.round(this.outRecords / uptimeSec) : 0 },
+      output: { records: this.outRecords, duplicates: this.outDuplicates, handlerErrors: this.handlerErrors, perSecond: uptimeSec > 0 ? Math.round(this.outRecords / uptimeSec) : 0 },
     };
   }
 }

@@ -1,6 +1,7 @@
 import hdr from 'hdr-histogram-js';
 
 type Histogram = hdr.Histogram;
+type JsHistogram = hdr.JsHistogram;
 
 /** Histograms hold ns from 1 ns to 100 s at 3 significant digits. */
 const HIGHEST_NS = 100e9;
@@ -50,21 +51,52 @@ export function percentilesUs(h: Histogram): Percentiles {
   };
 }
 
+/**
+ * The non-zero buckets of an HDR histogram: bucket index and count. Shipping these costs a scan of
+ * the counts array (~50 µs); compressing the histogram (hdr's base64 encoding) cost 1–6 ms per
+ * snapshot and 10–40 ms to decode, enough to stall a stage.
+ */
+export interface SparseHistogram {
+  index: Uint32Array;
+  count: Float64Array;
+}
+
+/** Extracts the non-zero buckets of `h`. @remarks Allocates; once per metrics interval. */
+export function toSparse(h: Histogram): SparseHistogram {
+  const js = h as unknown as JsHistogram;
+  const index: number[] = [];
+  const count: number[] = [];
+  for (let i = 0, n = js.countsArrayLength; i < n; i++) {
+    const c = js.getCountAtIndex(i);
+    if (c !== 0) {
+      index.push(i);
+      count.push(c);
+    }
+  }
+  return { index: Uint32Array.from(index), count: Float64Array.from(count) };
+}
+
+/** Adds sparse buckets (from a histogram built by {@link createHistogram}) into `h`. */
+export function addSparse(h: Histogram, s: SparseHistogram): void {
+  const js = h as unknown as JsHistogram;
+  for (let i = 0; i < s.index.length; i++) h.recordValueWithCount(js.valueFromIndex(s.index[i]!), s.count[i]!);
+}
+
 /** What an actor ships to the supervisor: cumulative since the actor (incarnation) started. */
 export interface MetricsSnapshot {
   records: number;
   batches: number;
   duplicates: number;
-  /** Compressed HDR histograms (ns). */
-  service: string;
-  queueWait: string;
+  /** HDR histograms (ns) as their non-zero buckets. */
+  service: SparseHistogram;
+  queueWait: SparseHistogram;
   /** Stage-specific counters (rejections by code, …). */
   counters: Record<string, number>;
 }
 
 /**
  * Metrics of one stage inside its actor: service time and queue wait per record, counts, and named
- * counters. Recording allocates nothing; {@link snapshot} does (compression), once per interval.
+ * counters. Recording allocates nothing; {@link snapshot} does, once per interval.
  */
 export class StageMetrics {
   readonly service = createHistogram();
@@ -85,78 +117,100 @@ export class StageMetrics {
       records: this.records,
       batches: this.batches,
       duplicates: this.duplicates,
-      service: hdr.encodeIntoCompressedBase64(this.service),
-      queueWait: hdr.encodeIntoCompressedBase64(this.queueWait),
+      service: toSparse(this.service),
+      queueWait: toSparse(this.queueWait),
       counters: { ...this.counters },
     };
   }
 }
 
+/** Percentiles (µs) of dense bucket counts laid out as {@link createHistogram}'s. */
+function percentilesOfCounts(counts: Float64Array, layout: JsHistogram): Percentiles {
+  let total = 0;
+  let last = -1;
+  let weighted = 0;
+  for (let i = 0; i < counts.length; i++) {
+    const c = counts[i]!;
+    if (c === 0) continue;
+    total += c;
+    last = i;
+    weighted += c * layout.medianEquivalentValue(layout.valueFromIndex(i));
+  }
+  if (total === 0) return { count: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0 };
+  const at = (p: number): number => {
+    // The same rank rule as HdrHistogram's getValueAtPercentile.
+    const rank = Math.max(1, Math.floor((p / 100) * total + 0.5));
+    let seen = 0;
+    for (let i = 0; i <= last; i++) {
+      seen += counts[i]!;
+      if (seen >= rank) return layout.highestEquivalentValue(layout.valueFromIndex(i));
+    }
+    return layout.highestEquivalentValue(layout.valueFromIndex(last));
+  };
+  const us = (ns: number) => round3(ns / 1000);
+  return { count: total, p50: us(at(50)), p90: us(at(90)), p99: us(at(99)), p999: us(at(99.9)), max: us(at(100)), mean: us(weighted / total) };
+}
+
 /**
  * The supervisor's view of one stage across actor restarts: totals of finished incarnations plus
- * the latest snapshot of the live one.
+ * the latest snapshot of the live one, kept as dense bucket counts so a summary is one scan, not a
+ * histogram merge.
  */
 export class StageMetricsView {
-  private readonly doneService = createHistogram();
-  private readonly doneQueueWait = createHistogram();
+  private static layout: JsHistogram | null = null;
+  private readonly doneService: Float64Array;
+  private readonly doneQueueWait: Float64Array;
   private doneRecords = 0;
   private doneBatches = 0;
   private doneDuplicates = 0;
   private readonly doneCounters: Record<string, number> = Object.create(null);
   private live: MetricsSnapshot | null = null;
-  private liveService: Histogram | null = null;
-  private liveQueueWait: Histogram | null = null;
+
+  constructor() {
+    const layout = (StageMetricsView.layout ??= createHistogram() as unknown as JsHistogram);
+    this.doneService = new Float64Array(layout.countsArrayLength);
+    this.doneQueueWait = new Float64Array(layout.countsArrayLength);
+  }
 
   /** Takes the live incarnation's latest snapshot. */
   update(s: MetricsSnapshot): void {
     this.live = s;
-    this.liveService = null;
-    this.liveQueueWait = null;
   }
 
   /** The live incarnation ended (crash or stop): fold its last snapshot into the totals. */
   endIncarnation(): void {
     const s = this.live;
     if (!s) return;
-    this.doneService.add(this.decodedLive('service'));
-    this.doneQueueWait.add(this.decodedLive('queueWait'));
+    addInto(this.doneService, s.service);
+    addInto(this.doneQueueWait, s.queueWait);
     this.doneRecords += s.records;
     this.doneBatches += s.batches;
     this.doneDuplicates += s.duplicates;
     for (const [k, v] of Object.entries(s.counters)) this.doneCounters[k] = (this.doneCounters[k] ?? 0) + v;
     this.live = null;
-    this.liveService = this.liveQueueWait = null;
   }
 
-  private decodedLive(which: 'service' | 'queueWait'): Histogram {
-    const s = this.live!;
-    if (which === 'service') return (this.liveService ??= decode(s.service));
-    return (this.liveQueueWait ??= decode(s.queueWait));
-  }
-
-  /** Totals so far, as µs percentiles and counts. */
+  /** Totals so far, as µs percentiles and counts. @remarks Allocates; for stats, not the hot path. */
   summary(): { records: number; batches: number; duplicates: number; serviceUs: Percentiles; queueWaitUs: Percentiles; counters: Record<string, number> } {
-    const service = createHistogram();
-    const queueWait = createHistogram();
-    service.add(this.doneService);
-    queueWait.add(this.doneQueueWait);
+    const service = this.doneService.slice();
+    const queueWait = this.doneQueueWait.slice();
     const counters: Record<string, number> = { ...this.doneCounters };
     let records = this.doneRecords;
     let batches = this.doneBatches;
     let duplicates = this.doneDuplicates;
     if (this.live) {
-      service.add(this.decodedLive('service'));
-      queueWait.add(this.decodedLive('queueWait'));
+      addInto(service, this.live.service);
+      addInto(queueWait, this.live.queueWait);
       records += this.live.records;
       batches += this.live.batches;
       duplicates += this.live.duplicates;
       for (const [k, v] of Object.entries(this.live.counters)) counters[k] = (counters[k] ?? 0) + v;
     }
-    return { records, batches, duplicates, serviceUs: percentilesUs(service), queueWaitUs: percentilesUs(queueWait), counters };
+    const layout = StageMetricsView.layout!;
+    return { records, batches, duplicates, serviceUs: percentilesOfCounts(service, layout), queueWaitUs: percentilesOfCounts(queueWait, layout), counters };
   }
 }
 
-function decode(b64: string): Histogram {
-  const h = hdr.decodeFromCompressedBase64(b64, 64, false) as Histogram;
-  return h;
+function addInto(dense: Float64Array, s: SparseHistogram): void {
+  for (let i = 0; i < s.index.length; i++) dense[s.index[i]!]! += s.count[i]!;
 }

@@ -372,6 +372,8 @@ export class Supervisor extends EventEmitter {
       slot.control.requestStop(StopMode.NOW);
       void slot.worker?.terminate();
     }
+    // Main-thread consumers wait without a timeout: wake them so they see the failure.
+    for (const ring of this.rings.values()) ring.wakeConsumer();
   }
 
   /** Whether the producer of `ring` has stopped (or there is none). */
@@ -404,14 +406,12 @@ export class Supervisor extends EventEmitter {
         await slot.worker?.terminate();
         slot.status = 'stopped';
       }
-      // Tell each consumer of this stage's rings that nothing more will come.
+      // Tell each consumer of this stage's rings (actors and main-thread sinks) that nothing more will come.
       for (const ring of Object.values(slot.spec.outputs)) {
         for (const other of this.slots.values()) {
-          if (other.spec.input === ring) {
-            Atomics.store(other.control.i32, UPSTREAM_DONE, 1); // release: the producer's thread has exited, its writes are visible
-            this.rings.get(ring)!.wakeConsumer();
-          }
+          if (other.spec.input === ring) Atomics.store(other.control.i32, UPSTREAM_DONE, 1); // release: the producer's thread has exited, its writes are visible
         }
+        this.rings.get(ring)!.wakeConsumer();
       }
     }
     if (this.watchdog) clearInterval(this.watchdog);
@@ -441,6 +441,7 @@ export class Supervisor extends EventEmitter {
   async kill(): Promise<void> {
     this.stopping = true;
     if (this.watchdog) clearInterval(this.watchdog);
+    for (const ring of this.rings.values()) ring.wakeConsumer();
     await Promise.all(
       [...this.slots.values()].map(async (slot) => {
         if (slot.restartTimer) clearTimeout(slot.restartTimer);

@@ -259,8 +259,10 @@ export class RingBuffer {
   }
 
   /**
-   * Resolves when a record is readable or after `timeoutMs`, without blocking the thread: for the
-   * main thread, which must keep its event loop turning.
+   * Resolves when a record is readable or after `timeoutMs` (Infinity: only when woken), without
+   * blocking the thread: for the main thread, which must keep its event loop turning. A finite
+   * timeout makes V8 post a delayed task per wait, so hot consumers wait without one and are woken
+   * by {@link wakeConsumer} to re-check their stop conditions.
    * @remarks Allocates a promise per call when it has to wait.
    */
   async waitForDataAsync(timeoutMs: number): Promise<boolean> {
