@@ -1,6 +1,6 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { RecordReader, RecordWriter } from '../messages/codec.js';
-import { type Message, recordId } from '../messages/envelope.js';
+import { MAX_SUB, type Message, recordId } from '../messages/envelope.js';
 import { type Kind, SCHEMA_HASH } from '../messages/schema.js';
 import type { Actor, ActorContext, ActorFactory, ActorReport, ActorWorkerData } from './actor.js';
 import { monoNs } from './clock.js';
@@ -41,14 +41,28 @@ function errorReport(err: unknown, phase: 'bootstrap' | 'run'): ActorReport {
 export function hostActor<C>(factory: ActorFactory<C>): void {
   if (isMainThread || !parentPort) throw new Error('hostActor runs inside a worker thread started by the supervisor');
   const data = workerData as ActorWorkerData;
-  new ActorHost<C>(data, factory).run().catch((err: unknown) => {
-    // Reported with its code and fatality, then rethrown so the thread dies and the supervisor reacts.
-    report(errorReport(err, 'run'));
+  const die = (err: unknown) =>
     setImmediate(() => {
       throw err;
     });
+  let host: ActorHost<C>;
+  try {
+    host = new ActorHost<C>(data, factory);
+  } catch (err) {
+    report(errorReport(err, 'bootstrap'));
+    die(err);
+    return;
+  }
+  host.run().catch((err: unknown) => {
+    // Reported once with its code and fatality (bootstrap errors were reported by run()), then
+    // rethrown so the thread dies and the supervisor reacts.
+    if (!reported.has(err as object)) report(errorReport(err, 'run'));
+    die(err);
   });
 }
+
+/** Errors already reported to the supervisor, so a bootstrap failure is not reported twice. */
+const reported = new WeakSet<object>();
 
 class ActorHost<C> {
   private readonly control: ControlBlock;
@@ -81,7 +95,7 @@ class ActorHost<C> {
     try {
       if (this.data.schemaHash !== SCHEMA_HASH) {
         throw new OrionError('ORION_ERR_SCHEMA_MISMATCH', `actor ${this.data.name} was built with another message schema`, {
-          details: `supervisor ${this.data.schemaHash.slice(0, 12)}…, this thread ${SCHEMA_HASH.slice(0, 12)}…`,
+          details: `supervisor ${String(this.data.schemaHash).slice(0, 12)}…, this thread ${SCHEMA_HASH.slice(0, 12)}…`,
           fatal: true,
         });
       }
@@ -89,6 +103,7 @@ class ActorHost<C> {
       await this.actor.onStart?.();
     } catch (err) {
       report(errorReport(err, 'bootstrap'));
+      if (err !== null && typeof err === 'object') reported.add(err);
       throw err;
     }
     Atomics.store(this.ctl, STATE, ActorState.READY); // release: observers may now trust the heartbeat
@@ -142,7 +157,13 @@ class ActorHost<C> {
     return w;
   }
 
+  private checkSub(sub: number): void {
+    // A larger sub would collide with the next seq's ids and be dropped downstream as a duplicate.
+    if (!(sub >= 0 && sub < MAX_SUB)) throw new OrionError('ORION_ERR_CONFIG', `actor ${this.data.name} emitted sub ${sub}; sub must be an integer in [0, ${MAX_SUB})`, { fatal: true });
+  }
+
   private emit(port: string, kind: Kind, seq: number, sub: number, firstSeenNs: number, payload: unknown): void {
+    if (sub !== 0) this.checkSub(sub);
     const w = this.writer(port);
     let status = w.write(kind, seq, sub, firstSeenNs, payload);
     while (status === WriteStatus.FULL) {
@@ -156,6 +177,7 @@ class ActorHost<C> {
   }
 
   private offer(port: string, kind: Kind, seq: number, sub: number, firstSeenNs: number, payload: unknown): WriteStatus {
+    if (sub !== 0) this.checkSub(sub);
     const w = this.writer(port);
     const status = w.write(kind, seq, sub, firstSeenNs, payload);
     if (status === WriteStatus.FULL) {

@@ -133,13 +133,13 @@ export function deepFreeze<T>(value: T): T {
 function merge(defaults: unknown, input: unknown, path: string): unknown {
   if (input === undefined) return structuredClone(defaults);
   const isObj = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
-  if (!isObj(defaults)) return input;
+  if (!isObj(defaults)) return structuredClone(input);
   if (!isObj(input)) throw new TypeError(`${path} must be an object, got ${describe(input)}`);
   const out: Record<string, unknown> = {};
   const d = defaults as Record<string, unknown>;
   const i = input as Record<string, unknown>;
   for (const key of Object.keys(i)) {
-    if (!(key in d)) throw new TypeError(`${path}.${key} is not a config field (known: ${Object.keys(d).join(', ')})`);
+    if (!Object.hasOwn(d, key)) throw new TypeError(`${path}.${key} is not a config field (known: ${Object.keys(d).join(', ')})`);
   }
   for (const key of Object.keys(d)) out[key] = merge(d[key], i[key], `${path}.${key}`);
   return out;
@@ -206,6 +206,9 @@ export function validateConfig(input: ConfigInput = {}): EngineConfig {
   y.faults.forEach((f, i) => {
     const p = `config.synthetic.faults[${i}]`;
     if (f === null || typeof f !== 'object') throw new TypeError(`${p} must be an object, got ${describe(f)}`);
+    for (const key of Object.keys(f)) {
+      if (!['stage', 'seq', 'action', 'times'].includes(key)) throw new TypeError(`${p}.${key} is not a config field (known: stage, seq, action, times)`);
+    }
     oneOf(f.stage, `${p}.stage`, STAGES);
     int(f.seq, `${p}.seq`, 0);
     oneOf(f.action, `${p}.action`, ['throw', 'exit', 'hang']);
@@ -238,6 +241,9 @@ export function loadConfig(opts: { file?: string; overrides?: ConfigInput; env?:
       fromFile = JSON.parse(text) as ConfigInput;
     } catch (err) {
       throw new TypeError(`config file ${opts.file} is not valid JSON: ${(err as Error).message}`);
+    }
+    if (fromFile === null || typeof fromFile !== 'object' || Array.isArray(fromFile)) {
+      throw new TypeError(`config file ${opts.file} must hold a JSON object, got ${describe(fromFile)}`);
     }
   }
   const env = opts.env ?? {};

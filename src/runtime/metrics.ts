@@ -19,7 +19,8 @@ export function createHistogram(): Histogram {
 
 /** Records `ns` into `h`, clamped to the trackable range (a value over 100 s is recorded as 100 s). */
 export function recordNs(h: Histogram, ns: number, count = 1): void {
-  const v = ns < 1 ? 1 : ns > HIGHEST_NS ? HIGHEST_NS : Math.round(ns);
+  // Written so NaN lands on 1: hdr would count a NaN in totalCount but in no bucket.
+  const v = ns >= 1 ? (ns > HIGHEST_NS ? HIGHEST_NS : Math.round(ns)) : 1;
   if (count === 1) h.recordValue(v);
   else h.recordValueWithCount(v, count);
 }
@@ -46,7 +47,8 @@ export function percentilesUs(h: Histogram): Percentiles {
     p90: round3(h.getValueAtPercentile(90) / 1000),
     p99: round3(h.getValueAtPercentile(99) / 1000),
     p999: round3(h.getValueAtPercentile(99.9) / 1000),
-    max: round3(h.maxValue / 1000),
+    // The bucket top, as the percentiles are, so p50 never exceeds max.
+    max: round3(h.getValueAtPercentile(100) / 1000),
     mean: round3(h.mean / 1000),
   };
 }

@@ -64,7 +64,9 @@ export class RingBuffer {
   private cachedRead: number;
   // Consumer-private state.
   private readCursor: number;
-  private readonly probeReadable = (): boolean => Atomics.load(this.ctrl, WRITE_INDEX) !== this.readCursor; // acquire: pairs with the producer's publishing store
+  // Cursors are u32 (`>>> 0`) while Int32Array loads are signed, so every comparison converts the
+  // load with `>>> 0`: past 2^31 bytes a signed index never equals the cursor and an empty ring looks full.
+  private readonly probeReadable = (): boolean => (Atomics.load(this.ctrl, WRITE_INDEX) >>> 0) !== this.readCursor; // acquire: pairs with the producer's publishing store
   private readonly sleepReadable = (ms: number): void => this.sleepUntilReadable(ms);
   private spaceNeeded = 0;
   private readonly probeWritable = (): boolean => this.freeBytes() >= this.spaceNeeded;
@@ -102,8 +104,8 @@ export class RingBuffer {
     this.data = new Uint8Array(sab, HEADER_BYTES, capacity);
     this.data32 = new Int32Array(sab, HEADER_BYTES, capacity / 4);
     // Both cursors start from the published indices, so a restarted producer or consumer resumes.
-    this.writeCursor = Atomics.load(ctrl, WRITE_INDEX);
-    this.readCursor = Atomics.load(ctrl, READ_INDEX);
+    this.writeCursor = Atomics.load(ctrl, WRITE_INDEX) >>> 0;
+    this.readCursor = Atomics.load(ctrl, READ_INDEX) >>> 0;
     this.cachedRead = this.readCursor;
   }
 
@@ -196,7 +198,7 @@ export class RingBuffer {
    */
   readInto(dst: Uint8Array): number {
     const r = this.readCursor;
-    if (Atomics.load(this.ctrl, WRITE_INDEX) === r) return EMPTY; // acquire: pairs with the producer's publishing store
+    if ((Atomics.load(this.ctrl, WRITE_INDEX) >>> 0) === r) return EMPTY; // acquire: pairs with the producer's publishing store
     const pos = r & this.mask;
     const len = this.data32[pos >> 2]!;
     const at = (pos + RECORD_HEADER_BYTES) & this.mask;
@@ -210,7 +212,7 @@ export class RingBuffer {
   /** Skips the next record without copying it; returns its length or {@link EMPTY}. */
   skip(): number {
     const r = this.readCursor;
-    if (Atomics.load(this.ctrl, WRITE_INDEX) === r) return EMPTY; // acquire: as in readInto
+    if ((Atomics.load(this.ctrl, WRITE_INDEX) >>> 0) === r) return EMPTY; // acquire: as in readInto
     const len = this.data32[(r & this.mask) >> 2]!;
     this.readCursor = (r + recordSpan(len)) >>> 0;
     return len;
@@ -245,14 +247,17 @@ export class RingBuffer {
     return this.probeReadable();
   }
 
-  /** Waits until a record is readable, with the given strategy; false on timeout. */
+  /**
+   * Waits until a record is readable, with the given strategy. False when it timed out or was woken
+   * without data ({@link wakeConsumer}, or a notify meant for an earlier sleep): callers loop.
+   */
   waitForData(strategy: WaitStrategy, timeoutMs: number): boolean {
     return strategy.await(this.probeReadable, this.sleepReadable, timeoutMs);
   }
 
   private sleepUntilReadable(timeoutMs: number): void {
     Atomics.store(this.ctrl, CONSUMER_SLEEPING, 1); // seq-cst: announce before the last check, so a write after it notifies us
-    if (Atomics.load(this.ctrl, WRITE_INDEX) === this.readCursor) {
+    if ((Atomics.load(this.ctrl, WRITE_INDEX) >>> 0) === this.readCursor) {
       Atomics.wait(this.ctrl, WRITE_INDEX, this.readCursor | 0, timeoutMs); // returns at once if a write landed since the load
     }
     Atomics.store(this.ctrl, CONSUMER_SLEEPING, 0);

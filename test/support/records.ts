@@ -1,0 +1,34 @@
+import { Kind, type BlockEvent, type SyntheticTx } from '../../src/messages/schema.js';
+import { fillRecord, mulberry32 } from './prng.js';
+
+/** One record of a seeded sequence, as a producer writes it and a consumer expects it. */
+export interface SeededRecord {
+  kind: Kind;
+  seq: number;
+  sub: number;
+  firstSeenNs: number;
+  data: SyntheticTx | BlockEvent;
+}
+
+/**
+ * Record `seq` of the sequence `seed`: mostly synthetic transactions with bodies of 0..300 bytes,
+ * every 10th a block event whose numbers and base fee exceed 32 and 64 bits (or whose fee is null).
+ */
+export function seededRecord(seed: number, seq: number): SeededRecord {
+  const rng = mulberry32((seed * 1_000_003 + seq) >>> 0);
+  const firstSeenNs = 1e15 + seq * 1000 + 0.5;
+  if (seq % 10 === 9) {
+    const hex = (n: number) => `0x${Math.floor(rng() * 2 ** 32).toString(16).padStart(8, '0')}${n.toString(16).padStart(56, '0')}`;
+    const data: BlockEvent = {
+      number: 2 ** 33 + seq,
+      hash: hex(seq),
+      parentHash: hex(seq - 1),
+      timestamp: 1_700_000_000 + seq,
+      baseFeePerGas: seq % 3 === 0 ? null : BigInt(seq) * 2n ** 64n + BigInt(Math.floor(rng() * 1e9)),
+    };
+    return { kind: Kind.BlockEvent, seq, sub: 0, firstSeenNs, data };
+  }
+  const body = new Uint8Array(Math.floor(rng() * 301));
+  fillRecord(body, seq, body.length);
+  return { kind: Kind.SyntheticTx, seq, sub: seq % 3, firstSeenNs, data: { body, hops: seq % 7 } };
+}
