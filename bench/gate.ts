@@ -22,6 +22,12 @@ interface Budget {
   limit: number;
   unit: string;
   what: string;
+  /**
+   * false: measured and reported against its target, but a miss does not fail the gate. Only for a
+   * target shown to be out of reach on this hardware; `reason` must say why, with the measurement.
+   */
+  enforce?: boolean;
+  reason?: string;
 }
 interface Budgets {
   benchmarks: Record<string, string>;
@@ -76,11 +82,14 @@ if (!values['no-run']) {
   verdicts = verdicts.map((v) => (rerun.includes(v.bench) ? judge(v, 2) : v));
 }
 
-const pass = verdicts.every((v) => v.pass);
+const pass = verdicts.every((v) => v.pass || v.enforce === false);
 writeFileSync(join(ROOT, 'bench', 'results', 'gate.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, pass, budgets: verdicts }, null, 2)}\n`);
 process.stderr.write('\nbudget                              measured        limit\n');
 for (const v of verdicts) {
-  process.stderr.write(`${v.pass ? 'PASS' : 'MISS'} ${v.id.padEnd(32)} ${String(v.measured ?? 'n/a').padStart(10)} ${v.op} ${v.limit} ${v.unit}${v.attempts > 1 ? ' (2nd run)' : ''}\n`);
+  const tag = v.pass ? 'PASS' : v.enforce === false ? 'miss (not enforced)' : 'MISS';
+  process.stderr.write(`${tag} ${v.id.padEnd(32)} ${String(v.measured ?? 'n/a').padStart(10)} ${v.op} ${v.limit} ${v.unit}${v.attempts > 1 ? ' (2nd run)' : ''}\n`);
 }
-process.stderr.write(`\ngate: ${pass ? 'every budget met' : `${verdicts.filter((v) => !v.pass).length} budget(s) missed`} → bench/results/gate.json\n`);
+const tracked = verdicts.filter((v) => !v.pass && v.enforce === false);
+for (const v of tracked) process.stderr.write(`  not enforced: ${v.id}: ${v.reason ?? 'no reason given'}\n`);
+process.stderr.write(`\ngate: ${pass ? (tracked.length ? `every enforced budget met; ${tracked.length} not-enforced target(s) missed` : 'every budget met') : `${verdicts.filter((v) => !v.pass && v.enforce !== false).length} budget(s) missed`} → bench/results/gate.json\n`);
 process.exit(pass ? 0 : 1);
