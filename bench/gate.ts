@@ -9,7 +9,7 @@
  *   node dist/bench/gate.js --no-run      judge the results already on disk
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT } from './support/results.js';
@@ -49,10 +49,13 @@ const only = values.only ? values.only.split(',') : Object.keys(spec.benchmarks)
 for (const name of only) if (!spec.benchmarks[name]) throw new Error(`perf-budgets.json has no benchmark "${name}" (known: ${Object.keys(spec.benchmarks).join(', ')})`);
 
 function runBench(name: string): void {
+  rmSync(join(ROOT, 'bench', 'results', `${name}.json`), { force: true }); // never judge a stale result
   const script = join(ROOT, 'dist', spec.benchmarks[name]!.replace(/\.ts$/, '.js'));
   process.stderr.write(`\n── ${name} (${spec.benchmarks[name]})\n`);
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [script], { stdio: ['ignore', 'inherit', 'inherit'], cwd: ROOT });
+  // A benchmark that hangs must not hang CI: kill it, and the missing result counts as a miss.
+  const r = spawnSync(process.execPath, [script], { stdio: ['ignore', 'inherit', 'inherit'], cwd: ROOT, timeout: 180_000, killSignal: 'SIGKILL' });
+  if (r.error) process.stderr.write(`benchmark ${name}: ${r.error.message}\n`);
   process.stderr.write(`── ${name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s (exit ${r.status})\n`);
   if (r.status !== 0) process.stderr.write(`benchmark ${name} failed with exit code ${r.status}\n`);
 }
