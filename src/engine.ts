@@ -17,10 +17,10 @@ export const RESULTS_RING = 'results';
  * The synthetic five-stage pipeline: a synthetic source as ingest and pass-through stages for the
  * rest, wired ingest → decoder → simulator → scorer → submitter → main thread.
  */
-export function syntheticPipeline(config: EngineConfig, opts: { io?: boolean } = {}): { spec: PipelineSpec; faultCounters: SharedArrayBuffer } {
+export function syntheticPipeline(config: EngineConfig, opts: { io?: boolean } = {}): PipelineSpec {
   const y = config.synthetic;
-  const faultCounters = new SharedArrayBuffer(Math.max(4, y.faults.length * 4));
-  const shared = { faults: faultCounters };
+  // One trigger counter per fault, shared by every stage and kept across restarts.
+  const shared = { faults: new SharedArrayBuffer(Math.max(4, y.faults.length * 4)) };
   const rings = ['raw', 'decoded', 'simulated', 'scored', RESULTS_RING];
   const source = new URL('./actors/synthetic/synthetic-source.worker.js', import.meta.url);
   const pass = new URL('./actors/synthetic/pass-through.worker.js', import.meta.url);
@@ -35,7 +35,7 @@ export function syntheticPipeline(config: EngineConfig, opts: { io?: boolean } =
     outputs: { out: rings[i]! },
     shared,
   }));
-  return { spec: { rings: Object.fromEntries(rings.map((r) => [r, config.ring.capacityBytes])), stages }, faultCounters };
+  return { rings: Object.fromEntries(rings.map((r) => [r, config.ring.capacityBytes])), stages };
 }
 
 /** Per-stage figures in {@link EngineStats}. */
@@ -97,7 +97,7 @@ export class Engine {
   constructor(config: EngineConfig = validateConfig(), opts: EngineOptions = {}) {
     this.config = config;
     this.log = opts.logger ?? createLogger('engine', config.log.level);
-    const spec = opts.pipeline ?? syntheticPipeline(config, { io: opts.io ?? false }).spec;
+    const spec = opts.pipeline ?? syntheticPipeline(config, { io: opts.io ?? false });
     this.supervisor = new Supervisor(spec, config, this.log);
   }
 

@@ -18,7 +18,7 @@ import {
   StopMode,
 } from './control-block.js';
 import { OrionError } from './errors.js';
-import { createLogger } from './log.js';
+import { type Logger, createLogger } from './log.js';
 import { StageMetrics, recordNs } from './metrics.js';
 import { RingBuffer, WriteStatus } from './ring/ring-buffer.js';
 import { type WaitStrategy, createWaitStrategy } from './ring/wait-strategy.js';
@@ -68,6 +68,7 @@ class ActorHost<C> {
   private readonly control: ControlBlock;
   private readonly ctl: Int32Array;
   private readonly metrics = new StageMetrics();
+  private readonly log: Logger;
   private readonly strategy: WaitStrategy;
   private readonly writers = new Map<string, RecordWriter>();
   private readonly input: RingBuffer | null;
@@ -80,6 +81,7 @@ class ActorHost<C> {
     private readonly factory: ActorFactory<C>,
   ) {
     this.control = new ControlBlock(data.control);
+    this.log = createLogger(data.name, data.runtime.logLevel);
     this.ctl = this.control.i32;
     this.strategy = createWaitStrategy(data.runtime.wait.strategy, data.runtime.wait.spinMicros);
     this.input = data.input ? new RingBuffer(data.input) : null;
@@ -132,7 +134,7 @@ class ActorHost<C> {
       config: d.config as C,
       runtime: d.runtime,
       metrics: this.metrics,
-      log: createLogger(d.name, d.runtime.logLevel),
+      log: this.log,
       shared: d.shared,
       restarts: d.restarts,
       emit: (port, kind, seq, sub, firstSeenNs, payload) => this.emit(port, kind, seq, sub, firstSeenNs, payload),
@@ -191,7 +193,7 @@ class ActorHost<C> {
     w.ring.countDrop();
     this.metrics.count(`dropped.tooLarge.${port}`);
     if (this.metrics.counters[`dropped.tooLarge.${port}`] === 1) {
-      createLogger(this.data.name, this.data.runtime.logLevel).warn('record larger than the ring allows was dropped', {
+      this.log.warn('record larger than the ring allows was dropped', {
         port,
         seq,
         bytes: w.lastRecordBytes(),
@@ -208,7 +210,7 @@ class ActorHost<C> {
 
   /** Waits for input without blocking the event loop (I/O actors). */
   private async waitAsync(ring: RingBuffer): Promise<boolean> {
-    if (this.strategy.await(() => ring.readable(), () => {}, 0)) return true;
+    if (ring.waitForData(this.strategy, 0)) return true; // spin only: a zero timeout never sleeps
     return ring.waitForDataAsync(this.data.runtime.heartbeatIntervalMs);
   }
 

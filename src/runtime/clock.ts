@@ -26,8 +26,3 @@ const OFFSET_NS = measureOffsetNs();
 export function monoNs(): number {
   return performance.now() * 1e6 + OFFSET_NS;
 }
-
-/** ns → µs, for reports. */
-export function nsToUs(ns: number): number {
-  return ns / 1000;
-}
