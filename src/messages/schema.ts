@@ -14,6 +14,10 @@ export const Kind = {
   SyntheticTx: 1,
   /** A new head, carried in band on the same rings as transactions so every stage sees one order. */
   BlockEvent: 2,
+  /** A transaction as a source delivered it (raw bytes or an RPC object), from ingest. */
+  RawTx: 3,
+  /** A decoded, sender-recovered, validated transaction with its swap intent, from the decoder. */
+  DecodedTx: 4,
 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
 
@@ -30,19 +34,152 @@ export interface SyntheticTx {
   hops: number;
 }
 
-/** Payload of {@link Kind.BlockEvent}. */
+/**
+ * Payload of {@link Kind.BlockEvent}: a new head as the node announced it. Hashes and addresses are
+ * lowercase 0x-hex. `reorg` is true when the head does not extend the previous head.
+ */
 export interface BlockEvent {
   number: number;
   hash: string;
   parentHash: string;
   timestamp: number;
   baseFeePerGas: bigint | null;
+  gasLimit: bigint;
+  gasUsed: bigint;
+  miner: string;
+  /** `mixHash` after the merge (prevrandao); zero hash when the node gave none. */
+  prevRandao: string;
+  excessBlobGas: bigint | null;
+  reorg: boolean;
+}
+
+/**
+ * A transaction as the node sent it over JSON-RPC (`eth_subscribe` full objects,
+ * `eth_getTransactionByHash`): quantities and data as 0x-hex strings, exactly as received.
+ */
+export type RpcTransaction = Readonly<Record<string, unknown>>;
+
+/**
+ * Payload of {@link Kind.RawTx}: one pending transaction from ingest, deduplicated across sources.
+ * Exactly one of `raw` and `rpc` is set. The envelope's `firstSeenNs` is the earliest time any
+ * source saw it.
+ */
+export interface RawTx {
+  /** Index of the source that saw it first (`config.ingest.sources[i]`, or a capture's source). */
+  source: number;
+  /** Signed transaction bytes: the canonical (typed) encoding, or the EIP-4844 network form. */
+  raw: Uint8Array | null;
+  /** The RPC object when the source delivered objects rather than bytes. */
+  rpc: RpcTransaction | null;
+  /** Hash the source announced (lowercase 0x-hex), or null. The decoder checks it. */
+  hash: string | null;
+}
+
+/** One EIP-2930 access-list entry. */
+export interface AccessListItem {
+  address: string;
+  storageKeys: string[];
+}
+
+/** One EIP-7702 authorization tuple with its recovered authority (null when not recoverable). */
+export interface Authorization {
+  chainId: bigint;
+  address: string;
+  nonce: bigint;
+  yParity: number;
+  r: bigint;
+  s: bigint;
+  authority: string | null;
+}
+
+/**
+ * One swap inside a transaction, as far as calldata tells it. Tokens, pools and addresses are
+ * lowercase 0x-hex. Amounts not fixed by calldata (ETH input taken from `value`, a router's
+ * "contract balance" sentinel) are null.
+ */
+export interface SwapLeg {
+  protocol: 'uniswap-v2' | 'uniswap-v3';
+  /** `in`: amountIn fixed, amountOutMin bound. `out`: amountOut fixed, amountInMax bound. */
+  exact: 'in' | 'out';
+  /** Token path in swap direction (WETH stands for ETH). Empty for a direct pair call. */
+  path: string[];
+  /** Uniswap V3 fee per hop (hundredths of a bip); empty for V2. */
+  fees: number[];
+  /** Pool per hop when it can be derived (the pair called directly, or CREATE2 from a known factory). */
+  pools: string[];
+  amountIn: bigint | null;
+  amountInMax: bigint | null;
+  amountOut: bigint | null;
+  amountOutMin: bigint | null;
+  recipient: string | null;
+  /** Unix seconds, or null when the call has none. */
+  deadline: bigint | null;
+  ethIn: boolean;
+  ethOut: boolean;
+  /** `...SupportingFeeOnTransferTokens` variants. */
+  feeOnTransfer: boolean;
+}
+
+/** What a transaction's calldata says it swaps. */
+export interface SwapIntent {
+  /** The contract called: a router, a Universal Router, or a pair. */
+  router: string;
+  /** `v2-router02`, `v3-swaprouter`, `v3-swaprouter02`, `universal-router` or `v2-pair`. */
+  kind: 'v2-router02' | 'v3-swaprouter' | 'v3-swaprouter02' | 'universal-router' | 'v2-pair';
+  /** Function name of the outer call (`multicall`, `execute`, `swapExactTokensForTokens`, …). */
+  method: string;
+  /** The swaps in execution order. */
+  legs: SwapLeg[];
+}
+
+/**
+ * Payload of {@link Kind.DecodedTx}: the one canonical form of a pending transaction, whatever its
+ * type and however it arrived. Addresses and hashes are lowercase 0x-hex; quantities are bigint.
+ * Fields a type does not have are null (lists: empty for access lists, null otherwise).
+ */
+export interface DecodedTx {
+  hash: string;
+  /** 0 legacy, 1 EIP-2930, 2 EIP-1559, 3 EIP-4844, 4 EIP-7702. */
+  type: number;
+  /** Null for a pre-EIP-155 legacy transaction. */
+  chainId: bigint | null;
+  nonce: bigint;
+  /** Recovered once, here; later stages never recover again. */
+  from: string;
+  /** Null for contract creation. */
+  to: string | null;
+  value: bigint;
+  gas: bigint;
+  gasPrice: bigint | null;
+  maxFeePerGas: bigint | null;
+  maxPriorityFeePerGas: bigint | null;
+  maxFeePerBlobGas: bigint | null;
+  input: Uint8Array;
+  accessList: AccessListItem[];
+  blobVersionedHashes: string[] | null;
+  authorizationList: Authorization[] | null;
+  /** Signature: v for legacy (27/28 or EIP-155), yParity (0/1) for typed transactions. */
+  v: bigint;
+  r: bigint;
+  s: bigint;
+  /** Byte length of the canonical signed encoding (without blobs). */
+  size: number;
+  /** Canonical signed bytes (typed envelope; blobs stripped), as a bundle would carry them. */
+  raw: Uint8Array;
+  /** Monotonic ns when ingest first saw it. */
+  firstSeenNs: number;
+  source: number;
+  /** True when it arrived as an RPC object whose re-serialized hash differs from the announced one. */
+  hashMismatch: boolean;
+  intent: SwapIntent | null;
 }
 
 /** Payload type of each kind. */
 export interface PayloadOf {
   [Kind.SyntheticTx]: SyntheticTx;
   [Kind.BlockEvent]: BlockEvent;
+  [Kind.RawTx]: RawTx;
+  [Kind.DecodedTx]: DecodedTx;
 }
 
 /**
@@ -52,7 +189,20 @@ export interface PayloadOf {
  */
 const STRUCTURES: readonly (readonly string[])[] = [
   ['body', 'hops'],
-  ['number', 'hash', 'parentHash', 'timestamp', 'baseFeePerGas'],
+  ['number', 'hash', 'parentHash', 'timestamp', 'baseFeePerGas', 'gasLimit', 'gasUsed', 'miner', 'prevRandao', 'excessBlobGas', 'reorg'],
+  ['source', 'raw', 'rpc', 'hash'],
+  [
+    'hash', 'type', 'chainId', 'nonce', 'from', 'to', 'value', 'gas', 'gasPrice', 'maxFeePerGas',
+    'maxPriorityFeePerGas', 'maxFeePerBlobGas', 'input', 'accessList', 'blobVersionedHashes',
+    'authorizationList', 'v', 'r', 's', 'size', 'raw', 'firstSeenNs', 'source', 'hashMismatch', 'intent',
+  ],
+  ['router', 'kind', 'method', 'legs'],
+  [
+    'protocol', 'exact', 'path', 'fees', 'pools', 'amountIn', 'amountInMax', 'amountOut', 'amountOutMin',
+    'recipient', 'deadline', 'ethIn', 'ethOut', 'feeOnTransfer',
+  ],
+  ['address', 'storageKeys'],
+  ['chainId', 'address', 'nonce', 'yParity', 'r', 's', 'authority'],
 ];
 
 /** sha256 over the version, kinds and structures; identical in every thread of one build. */

@@ -6,7 +6,10 @@ export type OrionErrorCode =
   | 'ORION_ERR_ACTOR_CRASHED'
   | 'ORION_ERR_RESTART_BUDGET'
   | 'ORION_ERR_DECODE'
-  | 'ORION_ERR_STOPPED';
+  | 'ORION_ERR_STOPPED'
+  | 'ORION_ERR_DEVNET'
+  | 'ORION_ERR_CAPTURE'
+  | 'ORION_ERR_INGEST';
 
 export interface OrionErrorOptions {
   details?: string;

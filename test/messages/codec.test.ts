@@ -4,12 +4,12 @@ import { describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { RecordReader, RecordWriter, peekEnvelope } from '../../src/messages/codec.js';
 import { ENVELOPE_BYTES, ENVELOPE_VERSION, MAX_SUB, type Message, OFF_KIND, OFF_VERSION, recordId } from '../../src/messages/envelope.js';
-import { type BlockEvent, Kind, SCHEMA_HASH, type SyntheticTx } from '../../src/messages/schema.js';
+import { Kind, SCHEMA_HASH, type SyntheticTx } from '../../src/messages/schema.js';
 import { monoNs } from '../../src/runtime/clock.js';
 import { OrionError } from '../../src/runtime/errors.js';
 import { RingBuffer, WriteStatus } from '../../src/runtime/ring/ring-buffer.js';
 import { mulberry32 } from '../support/prng.js';
-import { seededRecord } from '../support/records.js';
+import { seededRecord, testBlock } from '../support/records.js';
 
 const writerWorker = new URL('../support/record-writer.worker.js', import.meta.url);
 
@@ -84,9 +84,9 @@ describe('RecordWriter / RecordReader', () => {
     const { writer, reader } = pair();
     const payloads: [Kind, unknown][] = [
       [Kind.SyntheticTx, tx(new Uint8Array(5000).fill(0xa5), 2 ** 40)],
-      [Kind.BlockEvent, { number: 2 ** 33, hash: '0x01', parentHash: '0x02', timestamp: 2 ** 32 + 1, baseFeePerGas: 2n ** 64n + 5n } satisfies BlockEvent],
-      [Kind.BlockEvent, { number: 1, hash: '0x03', parentHash: '0x04', timestamp: 5, baseFeePerGas: null } satisfies BlockEvent],
-      [Kind.BlockEvent, { number: 1, hash: '0x03', parentHash: '0x04', timestamp: 5, baseFeePerGas: 2n ** 255n } satisfies BlockEvent],
+      [Kind.BlockEvent, testBlock({ number: 2 ** 33, hash: '0x01', parentHash: '0x02', timestamp: 2 ** 32 + 1, baseFeePerGas: 2n ** 64n + 5n })],
+      [Kind.BlockEvent, testBlock({ number: 1, hash: '0x03', parentHash: '0x04', timestamp: 5, baseFeePerGas: null })],
+      [Kind.BlockEvent, testBlock({ number: 1, hash: '0x03', parentHash: '0x04', timestamp: 5, baseFeePerGas: 2n ** 255n })],
     ];
     payloads.forEach(([kind, data], seq) => assert.equal(writer.write(kind, seq, 0, 0, data), WriteStatus.WRITTEN));
     for (const [kind, data] of payloads) {
@@ -221,7 +221,7 @@ describe('RecordWriter / RecordReader', () => {
 describe('peekEnvelope', () => {
   it('default', () => {
     const { writer, reader } = pair();
-    writer.write(Kind.BlockEvent, 2 ** 36 + 5, 17, 99, { number: 1, hash: '', parentHash: '', timestamp: 0, baseFeePerGas: 1n } satisfies BlockEvent);
+    writer.write(Kind.BlockEvent, 2 ** 36 + 5, 17, 99, testBlock({ number: 1, hash: '', parentHash: '', timestamp: 0, baseFeePerGas: 1n }));
     reader.next();
     assert.deepEqual(peekEnvelope(reader.lastRecordCopy()), { kind: Kind.BlockEvent, seq: 2 ** 36 + 5, sub: 17, id: recordId(2 ** 36 + 5, 17) });
   });

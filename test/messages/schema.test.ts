@@ -27,6 +27,12 @@ function block(overrides: Partial<BlockEvent> = {}): BlockEvent {
     parentHash: `0x${'cd'.repeat(32)}`,
     timestamp: 1_700_000_000,
     baseFeePerGas: 30_000_000_000n,
+    gasLimit: 30_000_000n,
+    gasUsed: 12_345_678n,
+    miner: `0x${'ef'.repeat(20)}`,
+    prevRandao: `0x${'12'.repeat(32)}`,
+    excessBlobGas: 0n,
+    reorg: false,
     ...overrides,
   };
 }

@@ -1,4 +1,4 @@
-import { Kind, type SyntheticTx } from '../../messages/schema.js';
+import { type BlockEvent, Kind, type SyntheticTx } from '../../messages/schema.js';
 import type { Actor, ActorContext } from '../../runtime/actor.js';
 import { monoNs } from '../../runtime/clock.js';
 import type { FaultSpec, SyntheticConfig } from '../../runtime/config.js';
@@ -65,7 +65,19 @@ export class SyntheticSource implements Actor {
       const firstSeen = monoNs();
       if (c.blockEvery > 0 && seq % (c.blockEvery + 1) === c.blockEvery) {
         const number = Math.floor(seq / (c.blockEvery + 1)) + 1;
-        const block = { number, hash: blockHash(number), parentHash: blockHash(number - 1), timestamp: Math.floor(firstSeen / 1e9), baseFeePerGas: 1_000_000_000n };
+        const block: BlockEvent = {
+          number,
+          hash: blockHash(number),
+          parentHash: blockHash(number - 1),
+          timestamp: Math.floor(firstSeen / 1e9),
+          baseFeePerGas: 1_000_000_000n,
+          gasLimit: 30_000_000n,
+          gasUsed: 0n,
+          miner: ZERO_ADDRESS,
+          prevRandao: blockHash(number),
+          excessBlobGas: null,
+          reorg: false,
+        };
         ctx.emit('out', Kind.BlockEvent, seq, 0, firstSeen, block);
         continue;
       }
@@ -81,3 +93,4 @@ export class SyntheticSource implements Actor {
 function blockHash(n: number): string {
   return `0x${n.toString(16).padStart(64, '0')}`;
 }
+const ZERO_ADDRESS = '0x0000000000000000000000000000000000000000';
