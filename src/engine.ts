@@ -38,6 +38,45 @@ export function syntheticPipeline(config: EngineConfig, opts: { io?: boolean } =
   return { rings: Object.fromEntries(rings.map((r) => [r, config.ring.capacityBytes])), stages };
 }
 
+/** Options of {@link livePipeline}. */
+export interface LivePipelineOptions {
+  /** Chain id for capture headers (the decoder's `chainId` when set). */
+  chainId?: number | null;
+  /**
+   * Last real stage whose output the main thread consumes: `decoder` ends the pipeline there (tests
+   * and the ingest benchmark); `submitter` (default) runs the full five stages, with pass-through
+   * stand-ins for the stages not built yet.
+   */
+  until?: 'decoder' | 'submitter';
+}
+
+/**
+ * The live pipeline: real ingest (node websockets, captures) and decoder; simulator, scorer and
+ * submitter are pass-through stand-ins until their issues replace them.
+ */
+export function livePipeline(config: EngineConfig, opts: LivePipelineOptions = {}): PipelineSpec {
+  const until = opts.until ?? 'submitter';
+  const names = until === 'decoder' ? STAGES.slice(0, 2) : STAGES;
+  const rings = names.map((_, i) => (i === names.length - 1 ? RESULTS_RING : ['raw', 'decoded', 'simulated', 'scored'][i]!));
+  const pass = new URL('./actors/synthetic/pass-through.worker.js', import.meta.url);
+  const workers: Record<string, URL> = {
+    ingest: new URL('./actors/ingest/ingest.worker.js', import.meta.url),
+    decoder: new URL('./actors/decoder/decoder.worker.js', import.meta.url),
+  };
+  const configs: Record<string, unknown> = {
+    ingest: { ...config.ingest, chainId: opts.chainId ?? config.decoder.chainId },
+    decoder: config.decoder,
+  };
+  const stages: StageSpec[] = names.map((name, i) => ({
+    name,
+    worker: workers[name] ?? pass,
+    config: configs[name] ?? { workNs: 0, io: false, faults: [] },
+    ...(i === 0 ? {} : { input: rings[i - 1] }),
+    outputs: { out: rings[i]! },
+  }));
+  return { rings: Object.fromEntries(rings.map((r) => [r, config.ring.capacityBytes])), stages };
+}
+
 /** Per-stage figures in {@link EngineStats}. */
 export interface StageStats {
   status: string;
@@ -55,6 +94,8 @@ export interface StageStats {
   /** Records its outputs dropped (ring full at ingest, or too large). */
   outputDrops: number;
   counters: Record<string, number>;
+  /** Stage-specific latency histograms (ingest lead time per source, decoder first-seen → decoded, …). */
+  histogramsUs: Record<string, Percentiles>;
 }
 
 /** What {@link Engine.stats} returns. */
@@ -68,7 +109,7 @@ export interface EngineStats {
 
 /** Engine options beyond the config. */
 export interface EngineOptions {
-  /** Topology; defaults to the synthetic five-stage pipeline. */
+  /** Topology; defaults to {@link livePipeline} or {@link syntheticPipeline} as `config.pipeline` says. */
   pipeline?: PipelineSpec;
   logger?: Logger;
   /** Run synthetic stages in I/O mode (event loop between batches). */
@@ -97,7 +138,7 @@ export class Engine {
   constructor(config: EngineConfig = validateConfig(), opts: EngineOptions = {}) {
     this.config = config;
     this.log = opts.logger ?? createLogger('engine', config.log.level);
-    const spec = opts.pipeline ?? syntheticPipeline(config, { io: opts.io ?? false });
+    const spec = opts.pipeline ?? (config.pipeline === 'synthetic' ? syntheticPipeline(config, { io: opts.io ?? false }) : livePipeline(config));
     this.supervisor = new Supervisor(spec, config, this.log);
   }
 

@@ -27,7 +27,7 @@ interface RunResult {
 }
 
 async function run(rate: number, seconds: number, count = 0): Promise<RunResult> {
-  const overrides: ConfigInput = { log: { level: 'warn' }, synthetic: { rate, count, recordBytes: 256, blockEvery: 1000 } };
+  const overrides: ConfigInput = { pipeline: 'synthetic', log: { level: 'warn' }, synthetic: { rate, count, recordBytes: 256, blockEvery: 1000 } };
   const engine = new Engine(validateConfig(overrides));
   const e2e = createHistogram();
   const intervalNs = rate > 0 ? Math.round(1e9 / rate) : 0;

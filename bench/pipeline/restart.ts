@@ -16,7 +16,7 @@ for (let i = 0; i < 8; i++) {
   faults.push({ stage: i % 2 === 0 ? 'decoder' : 'scorer', seq: 5_000 + i * 2_500, action: i % 4 < 2 ? 'exit' : 'throw', times: 1 });
 }
 const count = 5_000 + faults.length * 2_500;
-const engine = new Engine(validateConfig({ log: { level: 'warn' }, synthetic: { rate: RATE, count, blockEvery: 0, faults } }));
+const engine = new Engine(validateConfig({ pipeline: 'synthetic', log: { level: 'warn' }, synthetic: { rate: RATE, count, blockEvery: 0, faults } }));
 const faultSeqs = new Set(faults.map((f) => f.seq));
 const resumeMs: { seq: number; stage: string; action: string; ms: number }[] = [];
 let received = 0;

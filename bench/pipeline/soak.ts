@@ -9,7 +9,7 @@ import { rssMiB, writeResult } from '../support/results.js';
 
 const seconds = Number(process.env.ORION_SOAK_SECONDS ?? 600);
 const warmup = Math.min(60, seconds / 5);
-const engine = new Engine(validateConfig({ log: { level: 'warn' }, synthetic: { rate: 10_000, count: 0 } }));
+const engine = new Engine(validateConfig({ pipeline: 'synthetic', log: { level: 'warn' }, synthetic: { rate: 10_000, count: 0 } }));
 await engine.start();
 const samples: { t: number; rssMiB: number; records: number }[] = [];
 const t0 = performance.now();

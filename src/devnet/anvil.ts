@@ -16,8 +16,10 @@ export interface AnvilOptions {
   chainId?: number;
   /** EVM hardfork name (`prague`, `cancun`, …); default anvil's latest. */
   hardfork?: string;
-  /** Mine a block every this many seconds; 0 (default) = automine each transaction. */
+  /** Mine a block every this many seconds (fractions allowed); 0 (default) = automine each transaction. */
   blockTime?: number;
+  /** Block gas limit; default anvil's (30M). Raise it for high traffic rates, or blocks fill and the base fee climbs. */
+  gasLimit?: number | bigint;
   /** Disable automine and interval mining; blocks are mined with `evm_mine`. */
   noMining?: boolean;
   /** Funded dev accounts; default 10. */
@@ -83,6 +85,7 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<Anvil> {
   const args = ['--host', '127.0.0.1', '--port', '0', '--chain-id', String(chainId), '--accounts', String(accounts), '--balance', String(opts.balanceEth ?? 10_000)];
   if (opts.hardfork) args.push('--hardfork', opts.hardfork);
   if (opts.blockTime) args.push('--block-time', String(opts.blockTime));
+  if (opts.gasLimit !== undefined) args.push('--gas-limit', String(opts.gasLimit));
   if (opts.noMining) args.push('--no-mining');
   args.push(...(opts.args ?? []));
   const bin = opts.bin ?? anvilBinary();
@@ -130,6 +133,42 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<Anvil> {
       clearTimeout(timer);
     },
   };
+}
+
+/** One JSON-RPC call in a batch: method and params. */
+export type RpcCall = readonly [method: string, params: readonly unknown[]];
+
+let rpcId = 0;
+
+/**
+ * Sends JSON-RPC calls to `url` as one HTTP batch (fetch keeps the connection alive) and returns
+ * the results in call order; throws naming the first call that failed.
+ * @remarks Allocates; for setup and checks, not for the hot path.
+ */
+export async function rpcBatch(url: string, calls: readonly RpcCall[]): Promise<unknown[]> {
+  if (calls.length === 0) return [];
+  const first = rpcId + 1;
+  rpcId += calls.length;
+  const body = JSON.stringify(calls.map(([method, params], i) => ({ jsonrpc: '2.0', id: first + i, method, params })));
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const text = await res.text();
+  if (!res.ok) throw new OrionError('ORION_ERR_DEVNET', `JSON-RPC batch to ${url} failed: HTTP ${res.status}`, { details: text.slice(0, 500) });
+  const replies = JSON.parse(text) as { id: number; result?: unknown; error?: { code: number; message: string; data?: unknown } }[];
+  // A batch reply may come back in any order; ids put it back in call order.
+  const out = new Array<unknown>(calls.length);
+  for (const r of replies) {
+    const i = r.id - first;
+    const call = calls[i];
+    if (r.error) throw new OrionError('ORION_ERR_DEVNET', `${call?.[0] ?? 'JSON-RPC call'} failed: ${r.error.message}`, { details: r.error.data === undefined ? undefined : JSON.stringify(r.error.data) });
+    out[i] = r.result;
+  }
+  return out;
+}
+
+/** One JSON-RPC call over HTTP; throws on an error reply. */
+export async function rpc<T = unknown>(url: string, method: string, params: readonly unknown[] = []): Promise<T> {
+  const [result] = await rpcBatch(url, [[method, params]]);
+  return result as T;
 }
 
 async function waitForRpc(url: string, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {

@@ -1,4 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { RouterRegistry } from '../actors/decoder/calldata/router-registry.js';
+import type { DecoderConfig } from '../actors/decoder/decoder-config.js';
+import type { IngestConfig } from '../actors/ingest/ingest-config.js';
 import type { WaitStrategyName } from './ring/wait-strategy.js';
 
 /** A fault the synthetic stages inject on purpose, for tests of the supervisor. */
@@ -37,6 +40,13 @@ export interface SyntheticConfig {
 
 /** Engine configuration. Defaults in {@link DEFAULT_CONFIG}; checked once by {@link validateConfig}. */
 export interface EngineConfig {
+  /**
+   * `live`: real ingest and decoder stages (then pass-through stand-ins for the stages not built
+   * yet); `synthetic`: the synthetic five-stage pipeline used by the runtime benchmarks.
+   */
+  pipeline: 'live' | 'synthetic';
+  ingest: Omit<IngestConfig, 'chainId'>;
+  decoder: DecoderConfig;
   ring: {
     /** Data bytes per ring; a power of two. */
     capacityBytes: number;
@@ -81,6 +91,18 @@ export interface EngineConfig {
 
 /** Every default in one place (after piscina's `kDefaultOptions`). */
 export const DEFAULT_CONFIG: EngineConfig = deepFreeze({
+  pipeline: 'live',
+  ingest: {
+    sources: [],
+    dedupeWindow: 65_536,
+    record: null,
+  },
+  decoder: {
+    chainId: null,
+    maxTxBytes: 131_072,
+    routers: [],
+    filter: { enabled: true, strategies: ['sandwich', 'backrun', 'arbitrage', 'liquidation'], dropExpired: true },
+  },
   ring: { capacityBytes: 1 << 22 },
   wait: { strategy: 'wait', spinMicros: 50 },
   batchMaxRecords: 256,
@@ -170,6 +192,9 @@ const STAGES = ['ingest', 'decoder', 'simulator', 'scorer', 'submitter'] as cons
  */
 export function validateConfig(input: ConfigInput = {}): EngineConfig {
   const c = merge(DEFAULT_CONFIG, input, 'config') as EngineConfig;
+  oneOf(c.pipeline, 'config.pipeline', ['live', 'synthetic']);
+  validateIngest(c.ingest);
+  validateDecoder(c.decoder);
   const cap = c.ring.capacityBytes;
   int(cap, 'config.ring.capacityBytes', 1024, 1 << 30);
   if ((cap & (cap - 1)) !== 0) throw new RangeError(`config.ring.capacityBytes must be a power of two, got ${cap}`);
@@ -215,6 +240,69 @@ export function validateConfig(input: ConfigInput = {}): EngineConfig {
     int(f.times, `${p}.times`, 1);
   });
   return deepFreeze(c);
+}
+
+function str(v: unknown, path: string): void {
+  if (typeof v !== 'string' || v.length === 0) throw new TypeError(`${path} must be a non-empty string, got ${describe(v)}`);
+}
+
+function fields(v: unknown, path: string, known: readonly string[]): Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new TypeError(`${path} must be an object, got ${describe(v)}`);
+  for (const key of Object.keys(v)) if (!known.includes(key)) throw new TypeError(`${path}.${key} is not a config field (known: ${known.join(', ')})`);
+  return v as Record<string, unknown>;
+}
+
+function validateIngest(g: EngineConfig['ingest']): void {
+  if (!Array.isArray(g.sources)) throw new TypeError(`config.ingest.sources must be an array, got ${describe(g.sources)}`);
+  const names = new Set<string>();
+  g.sources.forEach((src, i) => {
+    const p = `config.ingest.sources[${i}]`;
+    const o = fields(src, p, ['kind', 'name', 'url', 'mode', 'path', 'speed']);
+    oneOf(o.kind, `${p}.kind`, ['rpc-ws', 'capture']);
+    str(o.name, `${p}.name`);
+    if (!/^[A-Za-z0-9_-]+$/.test(o.name as string)) throw new TypeError(`${p}.name must use letters, digits, - and _ only (it names metrics), got ${describe(o.name)}`);
+    if (names.has(o.name as string)) throw new TypeError(`${p}.name ${describe(o.name)} is used by another source`);
+    names.add(o.name as string);
+    if (o.kind === 'rpc-ws') {
+      str(o.url, `${p}.url`);
+      if (!/^wss?:\/\//.test(o.url as string)) throw new TypeError(`${p}.url must be a ws:// or wss:// URL, got ${describe(o.url)}`);
+      oneOf(o.mode, `${p}.mode`, ['auto', 'full', 'hashes']);
+    } else {
+      str(o.path, `${p}.path`);
+      if (o.speed !== 'max' && !(typeof o.speed === 'number' && o.speed > 0 && Number.isFinite(o.speed))) {
+        throw new TypeError(`${p}.speed must be "max" or a positive number (1 = recorded pace), got ${describe(o.speed)}`);
+      }
+    }
+  });
+  int(g.dedupeWindow, 'config.ingest.dedupeWindow', 1, 1 << 24);
+  if (g.record !== null) {
+    const r = fields(g.record, 'config.ingest.record', ['dir', 'segmentBytes', 'retainBytes']);
+    str(r.dir, 'config.ingest.record.dir');
+    int(r.segmentBytes, 'config.ingest.record.segmentBytes', 4096);
+    int(r.retainBytes, 'config.ingest.record.retainBytes', 0);
+  }
+}
+
+function validateDecoder(d: DecoderConfig): void {
+  if (d.chainId !== null) int(d.chainId, 'config.decoder.chainId', 1);
+  int(d.maxTxBytes, 'config.decoder.maxTxBytes', 128, 16 << 20);
+  if (!Array.isArray(d.routers)) throw new TypeError(`config.decoder.routers must be an array, got ${describe(d.routers)}`);
+  d.routers.forEach((r, i) => {
+    const o = fields(r, `config.decoder.routers[${i}]`, ['address', 'kind', 'name', 'v2Factory', 'v2InitCodeHash', 'v3Factory', 'v3InitCodeHash', 'weth']);
+    if (typeof o.address !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(o.address)) {
+      throw new TypeError(`config.decoder.routers[${i}].address must be a 0x-prefixed 20-byte hex address, got ${describe(o.address)}`);
+    }
+    oneOf(o.kind, `config.decoder.routers[${i}].kind`, ['v2-router02', 'v3-swaprouter', 'v3-swaprouter02', 'universal-router', 'v2-pair']);
+    try {
+      new RouterRegistry([r], []);
+    } catch (err) {
+      throw new TypeError(`config.decoder.routers[${i}] is invalid: ${(err as Error).message}`);
+    }
+  });
+  if (!Array.isArray(d.filter.strategies)) throw new TypeError(`config.decoder.filter.strategies must be an array, got ${describe(d.filter.strategies)}`);
+  d.filter.strategies.forEach((s, i) => oneOf(s, `config.decoder.filter.strategies[${i}]`, ['sandwich', 'backrun', 'arbitrage', 'liquidation']));
+  if (typeof d.filter.enabled !== 'boolean') throw new TypeError(`config.decoder.filter.enabled must be true or false, got ${describe(d.filter.enabled)}`);
+  if (typeof d.filter.dropExpired !== 'boolean') throw new TypeError(`config.decoder.filter.dropExpired must be true or false, got ${describe(d.filter.dropExpired)}`);
 }
 
 /** Environment variables read at boot, and the field each sets. */

@@ -94,6 +94,8 @@ export interface MetricsSnapshot {
   queueWait: SparseHistogram;
   /** Stage-specific counters (rejections by code, …). */
   counters: Record<string, number>;
+  /** Stage-specific latency histograms (ns), e.g. ingest's per-source lead time. */
+  histograms: Record<string, SparseHistogram>;
 }
 
 /**
@@ -107,10 +109,16 @@ export class StageMetrics {
   batches = 0;
   duplicates = 0;
   readonly counters: Record<string, number> = Object.create(null);
+  private readonly named: Record<string, Histogram> = Object.create(null);
 
   /** Adds `n` to a named counter. */
   count(name: string, n = 1): void {
     this.counters[name] = (this.counters[name] ?? 0) + n;
+  }
+
+  /** A named stage-specific histogram (ns), created on first use; keep the returned one, it is stable. */
+  histogram(name: string): Histogram {
+    return (this.named[name] ??= createHistogram());
   }
 
   /** @remarks Allocates; once per metrics interval, not per record. */
@@ -122,6 +130,7 @@ export class StageMetrics {
       service: toSparse(this.service),
       queueWait: toSparse(this.queueWait),
       counters: { ...this.counters },
+      histograms: Object.fromEntries(Object.entries(this.named).map(([k, h]) => [k, toSparse(h)])),
     };
   }
 }
@@ -166,6 +175,7 @@ export class StageMetricsView {
   private doneBatches = 0;
   private doneDuplicates = 0;
   private readonly doneCounters: Record<string, number> = Object.create(null);
+  private readonly doneNamed: Record<string, Float64Array> = Object.create(null);
   private live: MetricsSnapshot | null = null;
 
   constructor() {
@@ -189,11 +199,24 @@ export class StageMetricsView {
     this.doneBatches += s.batches;
     this.doneDuplicates += s.duplicates;
     for (const [k, v] of Object.entries(s.counters)) this.doneCounters[k] = (this.doneCounters[k] ?? 0) + v;
+    for (const [k, h] of Object.entries(s.histograms ?? {})) addInto((this.doneNamed[k] ??= this.dense()), h);
     this.live = null;
   }
 
+  private dense(): Float64Array {
+    return new Float64Array(StageMetricsView.layout!.countsArrayLength);
+  }
+
   /** Totals so far, as µs percentiles and counts. @remarks Allocates; for stats, not the hot path. */
-  summary(): { records: number; batches: number; duplicates: number; serviceUs: Percentiles; queueWaitUs: Percentiles; counters: Record<string, number> } {
+  summary(): {
+    records: number;
+    batches: number;
+    duplicates: number;
+    serviceUs: Percentiles;
+    queueWaitUs: Percentiles;
+    counters: Record<string, number>;
+    histogramsUs: Record<string, Percentiles>;
+  } {
     const service = this.doneService.slice();
     const queueWait = this.doneQueueWait.slice();
     const counters: Record<string, number> = { ...this.doneCounters };
@@ -208,8 +231,13 @@ export class StageMetricsView {
       duplicates += this.live.duplicates;
       for (const [k, v] of Object.entries(this.live.counters)) counters[k] = (counters[k] ?? 0) + v;
     }
+    const named: Record<string, Float64Array> = {};
+    for (const [k, d] of Object.entries(this.doneNamed)) named[k] = d.slice();
+    for (const [k, h] of Object.entries(this.live?.histograms ?? {})) addInto((named[k] ??= this.dense()), h);
     const layout = StageMetricsView.layout!;
-    return { records, batches, duplicates, serviceUs: percentilesOfCounts(service, layout), queueWaitUs: percentilesOfCounts(queueWait, layout), counters };
+    const histogramsUs: Record<string, Percentiles> = {};
+    for (const k of Object.keys(named).sort()) histogramsUs[k] = percentilesOfCounts(named[k]!, layout);
+    return { records, batches, duplicates, serviceUs: percentilesOfCounts(service, layout), queueWaitUs: percentilesOfCounts(queueWait, layout), counters, histogramsUs };
   }
 }
 

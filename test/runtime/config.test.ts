@@ -56,6 +56,8 @@ const INTEGER_FIELDS: { path: string; outOfRange: number[] }[] = [
   { path: 'synthetic.recordBytes', outOfRange: [-1, DEFAULT_CONFIG.ring.capacityBytes / 2 + 1] },
   { path: 'synthetic.blockEvery', outOfRange: [-1] },
   ...STAGES.map((s) => ({ path: `synthetic.stages.${s}.workNs`, outOfRange: [-1, 1_000_000_001] })),
+  { path: 'ingest.dedupeWindow', outOfRange: [0, 2 ** 24 + 1] },
+  { path: 'decoder.maxTxBytes', outOfRange: [127, 2 ** 24 + 1] },
 ];
 
 describe('validateConfig', () => {
@@ -363,5 +365,51 @@ describe('loadConfig', () => {
 
   it('error: an unknown override field names its path', () => {
     throwsAt(() => loadConfig({ overrides: { supervisor: { budget: 1 } } as ConfigInput }), TypeError, 'config.supervisor.budget');
+  });
+
+  it('error: each invalid ingest source field names the source and the field', () => {
+    const ws = { kind: 'rpc-ws', name: 'node', url: 'ws://127.0.0.1:8545', mode: 'auto' };
+    const cases: [unknown, ErrorType, string, RegExp?][] = [
+      [{ ...ws, kind: 'ipc' }, TypeError, 'config.ingest.sources[0].kind', /"rpc-ws", "capture"/],
+      [{ ...ws, name: '' }, TypeError, 'config.ingest.sources[0].name'],
+      [{ ...ws, name: 'a b' }, TypeError, 'config.ingest.sources[0].name', /letters, digits/],
+      [{ ...ws, url: 'http://x' }, TypeError, 'config.ingest.sources[0].url', /ws:\/\//],
+      [{ ...ws, mode: 'all' }, TypeError, 'config.ingest.sources[0].mode'],
+      [{ ...ws, port: 1 }, TypeError, 'config.ingest.sources[0].port', /not a config field/],
+      [{ kind: 'capture', name: 'cap', path: '', speed: 'max' }, TypeError, 'config.ingest.sources[0].path'],
+      [{ kind: 'capture', name: 'cap', path: 'x', speed: 0 }, TypeError, 'config.ingest.sources[0].speed', /"max" or a positive number/],
+      [5, TypeError, 'config.ingest.sources[0]', /must be an object/],
+    ];
+    for (const [src, type, field, message] of cases) throwsAt(() => validateConfig({ ingest: { sources: [src as never] } }), type, field, message);
+    throwsAt(() => validateConfig({ ingest: { sources: [ws, ws] as never } }), TypeError, 'config.ingest.sources[1].name', /used by another source/);
+    throwsAt(() => validateConfig({ ingest: { sources: {} as never } }), TypeError, 'config.ingest.sources', /must be an array/);
+  });
+
+  it('error: each invalid record and decoder field names it', () => {
+    throwsAt(() => validateConfig({ ingest: { record: { dir: '', segmentBytes: 1 << 20, retainBytes: 0 } } }), TypeError, 'config.ingest.record.dir');
+    throwsAt(() => validateConfig({ ingest: { record: { dir: 'x', segmentBytes: 100, retainBytes: 0 } } }), RangeError, 'config.ingest.record.segmentBytes');
+    throwsAt(() => validateConfig({ decoder: { chainId: 0 } }), RangeError, 'config.decoder.chainId');
+    throwsAt(() => validateConfig({ decoder: { chainId: '1' as never } }), TypeError, 'config.decoder.chainId');
+    throwsAt(() => validateConfig({ decoder: { routers: [{ address: '0x12', kind: 'v2-router02' }] as never } }), TypeError, 'config.decoder.routers[0].address');
+    throwsAt(() => validateConfig({ decoder: { routers: [{ address: `0x${'ab'.repeat(20)}`, kind: 'v2-router02', name: 'r', v2Factory: `0x${'cd'.repeat(20)}` }] as never } }), TypeError, 'config.decoder.routers[0]', /must be given together/);
+    throwsAt(() => validateConfig({ decoder: { routers: [{ address: `0x${'ab'.repeat(20)}`, kind: 'v9' }] as never } }), TypeError, 'config.decoder.routers[0].kind');
+    throwsAt(() => validateConfig({ decoder: { filter: { strategies: ['frontrun'] as never } } }), TypeError, 'config.decoder.filter.strategies[0]');
+    throwsAt(() => validateConfig({ decoder: { filter: { dropExpired: 'yes' as never } } }), TypeError, 'config.decoder.filter.dropExpired');
+    throwsAt(() => validateConfig({ pipeline: 'fast' as never }), TypeError, 'config.pipeline', /"live", "synthetic"/);
+  });
+
+  it('behavior: a valid live config with sources and recording is accepted', () => {
+    const c = validateConfig({
+      decoder: { chainId: 1 },
+      ingest: {
+        sources: [
+          { kind: 'rpc-ws', name: 'a', url: 'wss://node.example/ws', mode: 'full' },
+          { kind: 'capture', name: 'b', path: '/tmp/cap', speed: 2 },
+        ],
+        record: { dir: '/tmp/rec', segmentBytes: 1 << 20, retainBytes: 0 },
+      },
+    });
+    assert.equal(c.ingest.sources.length, 2);
+    assert.equal(c.decoder.chainId, 1);
   });
 });

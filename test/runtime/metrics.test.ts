@@ -179,7 +179,26 @@ describe('StageMetrics', () => {
 describe('StageMetricsView', () => {
   it('default', () => {
     const s = new StageMetricsView().summary();
-    assert.deepEqual(s, { records: 0, batches: 0, duplicates: 0, serviceUs: EMPTY, queueWaitUs: EMPTY, counters: {} });
+    assert.deepEqual(s, { records: 0, batches: 0, duplicates: 0, serviceUs: EMPTY, queueWaitUs: EMPTY, counters: {}, histogramsUs: {} });
+  });
+
+  it('behavior: named histograms add up across incarnations, per name', () => {
+    const v = new StageMetricsView();
+    const a = new StageMetrics();
+    for (let i = 0; i < 100; i++) recordNs(a.histogram('lag.node'), 10_000);
+    v.update(a.snapshot());
+    v.endIncarnation();
+    const b = new StageMetrics();
+    for (let i = 0; i < 50; i++) recordNs(b.histogram('lag.node'), 1_000_000);
+    recordNs(b.histogram('frameToRing'), 5_000);
+    v.update(b.snapshot());
+    const s = v.summary();
+    assert.deepEqual(Object.keys(s.histogramsUs), ['frameToRing', 'lag.node']);
+    assert.equal(s.histogramsUs['lag.node']!.count, 150);
+    assert.ok(Math.abs(s.histogramsUs['lag.node']!.p50 - 10) < 0.1);
+    assert.ok(Math.abs(s.histogramsUs['lag.node']!.max - 1000) < 1);
+    assert.equal(s.histogramsUs.frameToRing!.count, 1);
+    assert.equal(b.histogram('frameToRing'), b.histogram('frameToRing'), 'the same histogram on every call');
   });
 
   it('behavior: the live incarnation’s latest snapshot replaces its earlier ones', () => {

@@ -14,6 +14,7 @@ export function tempDir(prefix = 'orion-test-'): string {
 /** Test config: quiet logs, fast supervision, dead letters in a temp dir. */
 export function testConfig(overrides: ConfigInput = {}) {
   const base: ConfigInput = {
+    pipeline: 'synthetic',
     log: { level: (process.env.TEST_LOG as 'warn') ?? 'silent' },
     supervisor: { heartbeatIntervalMs: 20, hangTimeoutMs: 400, metricsIntervalMs: 100, deadLetterPath: join(tempDir(), 'dead-letters.jsonl') },
   };

@@ -1,0 +1,42 @@
+/** A node websocket source (`eth_subscribe` pending transactions and heads). */
+export interface RpcWsSourceConfig {
+  kind: 'rpc-ws';
+  /** Unique name, used in metrics and logs (`source.<name>.txs`). */
+  name: string;
+  /** `ws://` or `wss://` endpoint. */
+  url: string;
+  /** `full` transaction objects, `hashes` + batched fetch, or `auto` (full, falling back to hashes). */
+  mode: 'auto' | 'full' | 'hashes';
+}
+
+/** A capture file or directory read back as a source. */
+export interface CaptureSourceConfig {
+  kind: 'capture';
+  name: string;
+  path: string;
+  /** `max` (as fast as the ring takes it) or a multiple of the recorded pace (1 = real time). */
+  speed: 'max' | number;
+}
+
+/** One ingest source. */
+export type IngestSourceConfig = RpcWsSourceConfig | CaptureSourceConfig;
+
+/** Recording what the sources deliver to a capture (`--record`). */
+export interface RecordConfig {
+  /** Directory of capture segments. */
+  dir: string;
+  /** Rotate to a new segment past this size. */
+  segmentBytes: number;
+  /** Delete the oldest segments while the capture exceeds this; 0 keeps everything. */
+  retainBytes: number;
+}
+
+/** Config slice of the ingest actor. */
+export interface IngestConfig {
+  sources: IngestSourceConfig[];
+  /** Recent transaction hashes remembered for the cross-source merge. */
+  dedupeWindow: number;
+  record: RecordConfig | null;
+  /** Chain id written to capture headers; null when unknown. */
+  chainId: number | null;
+}

@@ -1,0 +1,14 @@
+import type { IngestSourceConfig } from '../ingest-config.js';
+import { CaptureFileSource } from './capture-source.js';
+import { RpcWsSource } from './rpc-ws.js';
+import type { Source, SourceSink } from './source.js';
+
+/** Builds the source a config entry describes. `onFinished` fires when a finite source (a capture) has delivered everything. */
+export function createSource(id: number, cfg: IngestSourceConfig, sink: SourceSink, onFinished: () => void): Source {
+  switch (cfg.kind) {
+    case 'rpc-ws':
+      return new RpcWsSource(id, { url: cfg.url, name: cfg.name, mode: cfg.mode }, sink);
+    case 'capture':
+      return new CaptureFileSource(id, cfg.name, { path: cfg.path, speed: cfg.speed, onFinished }, sink);
+  }
+}
