@@ -228,6 +228,12 @@ export class Engine {
     }
   }
 
+  /** Starts every latency histogram afresh, the engine's end-to-end one included (after a warm-up). */
+  resetLatencyStats(): void {
+    this.supervisor.resetLatencyStats();
+    this.e2e.reset();
+  }
+
   /** Per-stage p50/p90/p99/p99.9/max of service time and queue wait, ring depth, drops, restarts, dead letters. */
   stats(): EngineStats {
     const uptimeSec = this.startedAt ? (performance.now() - this.startedAt) / 1000 : 0;

@@ -1,27 +1,38 @@
 import { parseArgs } from 'node:util';
+import { type Devnet, startDevnet } from '../devnet/devnet.js';
+import { devnetRouters } from '../devnet/routers.js';
+import type { TrafficRun } from '../devnet/traffic.js';
 import { Engine, type EngineStats, STAGES } from '../engine.js';
-import { type ConfigInput, loadConfig } from '../runtime/config.js';
+import { type ConfigInput, type EngineConfig, loadConfig } from '../runtime/config.js';
 import { fail } from './common.js';
 
 export const DEMO_HELP = `Usage: orion demo [options]
 
-Runs the synthetic five-stage pipeline and prints one status line per second to stderr
-(records/s, end-to-end p50/p99, restarts, drops). Ctrl-C stops it gracefully: every stage
-drains, nothing accepted is lost.
+Starts a local devnet (anvil from npm on 127.0.0.1, Uniswap V2 ×2 and V3 deployed from the npm
+artifacts), sends it a realistic transaction mix, and runs Orion against it: ingest subscribes
+to the node's pending transactions, the decoder decodes every type, recovers senders and
+classifies swaps; simulator, scorer and submitter are pass-through stand-ins until their issues
+land. One status line per second on stderr; Ctrl-C drains every stage and stops cleanly.
 
 Options:
-  --rate N          Records per second offered by the source (default 1000; 0 = as fast as possible)
-  --duration S      Stop after S seconds and print a summary (default: run until Ctrl-C)
-  --record-bytes N  Payload bytes per synthetic transaction (default 256)
+  --rate N          Devnet transactions per second (default 50)
+  --duration S      Stop after S seconds and print a summary (default: until Ctrl-C)
+  --rpc URL         Use this node (ws:// or wss://) instead of starting a devnet; no traffic is sent
+  --record DIR      Record what ingest receives to a capture in DIR (docs/capture-format.md)
+  --synthetic       Run the synthetic runtime pipeline instead (no node; --rate is records/s,
+                    default 1000; --record-bytes N sets the payload size)
+  --seed N          Traffic seed (default 1)
   --json            Print the summary as one JSON object on stdout
-  --config FILE     JSON config file (see docs/config.md); flags above override it
+  --config FILE     JSON config file (see docs/config.md); flags override it
   -h, --help        Show this help
 
-Environment (read once at start): ORION_WAIT_STRATEGY, ORION_LOG_LEVEL, ORION_DEAD_LETTER_PATH.
+Environment (read once at start): ORION_WAIT_STRATEGY, ORION_LOG_LEVEL, ORION_DEAD_LETTER_PATH,
+ORION_ANVIL_BIN (an anvil binary other than the npm one).
 `;
 
 /** The summary `orion demo` prints at the end (and as JSON with --json). */
 export interface DemoSummary {
+  mode: 'devnet' | 'rpc' | 'synthetic';
   seconds: number;
   records: number;
   recordsPerSecond: number;
@@ -30,9 +41,18 @@ export interface DemoSummary {
   restarts: number;
   deadLetters: number;
   drops: number;
+  /** Live modes: what ingest and the decoder did. */
+  txs?: { received: number; decoded: number; rejected: Record<string, number>; filtered: Record<string, number>; intents: Record<string, number>; blocks: number };
+  traffic?: { sent: number; accepted: number; achievedRate: number };
 }
 
-function summarize(s: EngineStats): DemoSummary {
+function byPrefix(counters: Record<string, number>, prefix: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(counters)) if (k.startsWith(prefix) && v > 0) out[k.slice(prefix.length)] = v;
+  return out;
+}
+
+function summarize(s: EngineStats, mode: DemoSummary['mode']): DemoSummary {
   const latencyUs: DemoSummary['latencyUs'] = {};
   let restarts = 0;
   let deadLetters = 0;
@@ -43,7 +63,8 @@ function summarize(s: EngineStats): DemoSummary {
     deadLetters += st.deadLetters;
     drops += st.outputDrops;
   }
-  return {
+  const out: DemoSummary = {
+    mode,
     seconds: s.uptimeSec,
     records: s.output.records,
     recordsPerSecond: s.output.perSecond,
@@ -53,8 +74,24 @@ function summarize(s: EngineStats): DemoSummary {
     deadLetters,
     drops,
   };
+  const ing = s.stages.ingest?.counters;
+  const dec = s.stages.decoder;
+  if (mode !== 'synthetic' && ing && dec) {
+    const rejected = byPrefix(dec.counters, 'reject.');
+    const filtered = byPrefix(dec.counters, 'filtered.');
+    out.txs = { received: ing['unique.txs'] ?? 0, decoded: dec.counters.decoded ?? 0, rejected, filtered, intents: byPrefix(dec.counters, 'intent.'), blocks: ing['unique.blocks'] ?? 0 };
+  }
+  return out;
 }
 
+function num(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) fail(`--${flag} must be a non-negative number, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** `orion demo`. */
 export async function demo(argv: string[]): Promise<void> {
   let values;
   try {
@@ -63,7 +100,11 @@ export async function demo(argv: string[]): Promise<void> {
       options: {
         rate: { type: 'string' },
         duration: { type: 'string' },
+        rpc: { type: 'string' },
+        record: { type: 'string' },
+        synthetic: { type: 'boolean', default: false },
         'record-bytes': { type: 'string' },
+        seed: { type: 'string' },
         json: { type: 'boolean', default: false },
         config: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
@@ -77,31 +118,87 @@ export async function demo(argv: string[]): Promise<void> {
     process.stdout.write(DEMO_HELP);
     return;
   }
-  const num = (flag: string, v: string | undefined): number | undefined => {
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < 0) fail(`--${flag} must be a non-negative number, got ${JSON.stringify(v)}`);
-    return n;
-  };
   const rate = num('rate', values.rate);
   const duration = num('duration', values.duration);
-  const recordBytes = num('record-bytes', values['record-bytes']);
-  const overrides: ConfigInput = { pipeline: 'synthetic', synthetic: {} };
-  if (rate !== undefined) overrides.synthetic!.rate = Math.round(rate);
-  if (recordBytes !== undefined) overrides.synthetic!.recordBytes = Math.round(recordBytes);
-  let config;
+  const seed = num('seed', values.seed) ?? 1;
+  if (values.synthetic && (values.rpc || values.record)) fail('--synthetic runs without a node: it takes neither --rpc nor --record');
+  if (values.rpc && !/^wss?:\/\//.test(values.rpc)) fail(`--rpc must be a ws:// or wss:// URL, got ${JSON.stringify(values.rpc)}`);
+  const mode: DemoSummary['mode'] = values.synthetic ? 'synthetic' : values.rpc ? 'rpc' : 'devnet';
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+
+  let devnet: Devnet | null = null;
+  let traffic: TrafficRun | null = null;
+  const overrides: ConfigInput = {};
+  if (mode === 'synthetic') {
+    overrides.pipeline = 'synthetic';
+    overrides.synthetic = {};
+    if (rate !== undefined) overrides.synthetic.rate = Math.round(rate);
+    const recordBytes = num('record-bytes', values['record-bytes']);
+    if (recordBytes !== undefined) overrides.synthetic.recordBytes = Math.round(recordBytes);
+  }
+  let config: EngineConfig;
   try {
     config = loadConfig({ file: values.config, overrides, env: process.env });
   } catch (err) {
     fail(`invalid configuration: ${(err as Error).message}`);
   }
 
+  const cleanup = async () => {
+    await traffic?.stop().catch(() => {});
+    await devnet?.stop().catch(() => {});
+  };
+  if (mode !== 'synthetic') {
+    let url = values.rpc;
+    let routers = config.decoder.routers;
+    let chainId = config.decoder.chainId;
+    if (mode === 'devnet') {
+      log('orion demo: starting a devnet (anvil, prague, 1 s blocks) and deploying Uniswap V2 ×2 and V3…');
+      const t0 = performance.now();
+      devnet = await startDevnet({ blockTime: 1, seed });
+      try {
+        const { anvil, deployment } = devnet;
+        url = anvil.wsUrl;
+        routers = [...routers, ...devnetRouters(deployment)];
+        chainId = anvil.chainId;
+        log(`devnet ready in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${anvil.rpcUrl} (pid ${anvil.pid}), ${deployment.tokens.length} tokens, ${deployment.v2.reduce((n, v) => n + v.pairs.length, 0)} V2 pairs on ${deployment.v2.length} factories, ${deployment.v3?.pools.length ?? 0} V3 pools`);
+        traffic = devnet.traffic({ rate: rate ?? 50, keepRecords: false });
+      } catch (err) {
+        await cleanup();
+        throw err;
+      }
+    }
+    try {
+      config = loadConfig({
+        file: values.config,
+        env: process.env,
+        overrides: {
+          ...overrides,
+          pipeline: 'live',
+          ingest: {
+            sources: [{ kind: 'rpc-ws', name: mode === 'devnet' ? 'devnet' : 'node', url: url!, mode: 'auto' }],
+            ...(values.record ? { record: { dir: values.record, segmentBytes: 64 << 20, retainBytes: 1 << 30 } } : {}),
+          },
+          decoder: { routers, chainId },
+        },
+      });
+    } catch (err) {
+      await cleanup();
+      fail(`invalid configuration: ${(err as Error).message}`);
+    }
+  }
+
   const engine = new Engine(config);
   const tty = process.stderr.isTTY;
-  process.stderr.write(
-    `orion demo: ${STAGES.join(' → ')} on ${STAGES.length} worker threads (synthetic stages), ${config.synthetic.rate || 'max'} records/s${duration ? `, ${duration} s` : ', Ctrl-C to stop'}\n`,
-  );
-  await engine.start();
+  const what = mode === 'synthetic' ? `synthetic stages, ${config.synthetic.rate || 'max'} records/s` : mode === 'devnet' ? `devnet traffic ${rate ?? 50} tx/s` : `node ${values.rpc}`;
+  log(`orion demo: ${STAGES.join(' → ')} on ${STAGES.length} worker threads (${what})${duration ? `, ${duration} s` : ', Ctrl-C to stop'}`);
+  try {
+    await engine.start();
+    await traffic?.ready;
+  } catch (err) {
+    await engine.kill();
+    await cleanup();
+    throw err;
+  }
   let stopping = false;
   let last = { t: performance.now(), n: 0 };
   const status = setInterval(() => {
@@ -109,8 +206,11 @@ export async function demo(argv: string[]): Promise<void> {
     const now = performance.now();
     const rateNow = Math.round(((s.output.records - last.n) * 1000) / (now - last.t));
     last = { t: now, n: s.output.records };
-    const sum = summarize(s);
-    const line = `${s.uptimeSec.toFixed(0).padStart(4)}s  ${String(rateNow).padStart(7)} rec/s  total ${s.output.records}  e2e p50 ${sum.endToEndUs.p50} µs p99 ${sum.endToEndUs.p99} µs  restarts ${sum.restarts}  drops ${sum.drops}`;
+    const sum = summarize(s, mode);
+    const txs = sum.txs
+      ? `  txs ${sum.txs.received} decoded ${sum.txs.decoded} swaps ${Object.values(sum.txs.intents).reduce((a, b) => a + b, 0)} rejected ${Object.values(sum.txs.rejected).reduce((a, b) => a + b, 0)} filtered ${Object.values(sum.txs.filtered).reduce((a, b) => a + b, 0)} blocks ${sum.txs.blocks}`
+      : '';
+    const line = `${s.uptimeSec.toFixed(0).padStart(4)}s  ${String(rateNow).padStart(6)} rec/s${txs}  e2e p50 ${sum.endToEndUs.p50} µs p99 ${sum.endToEndUs.p99} µs  restarts ${sum.restarts}  drops ${sum.drops}`;
     process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
   }, 1000);
   const finish = async () => {
@@ -118,14 +218,21 @@ export async function demo(argv: string[]): Promise<void> {
     stopping = true;
     clearInterval(status);
     if (tty) process.stderr.write('\n');
-    process.stderr.write('stopping: draining every stage…\n');
+    log('stopping: traffic first, then every stage drains…');
+    const report = await traffic?.stop();
     await engine.stop();
-    const sum = summarize(engine.stats());
+    await devnet?.stop();
+    const sum = summarize(engine.stats(), mode);
+    if (report) sum.traffic = { sent: report.sent, accepted: report.accepted, achievedRate: Math.round(report.achievedRate * 10) / 10 };
     if (values.json) process.stdout.write(`${JSON.stringify(sum)}\n`);
     else {
-      process.stderr.write(`done: ${sum.records} records in ${sum.seconds} s (${sum.recordsPerSecond}/s), end-to-end p50 ${sum.endToEndUs.p50} µs, p99 ${sum.endToEndUs.p99} µs\n`);
+      log(`done: ${sum.records} records in ${sum.seconds} s (${sum.recordsPerSecond}/s), end-to-end p50 ${sum.endToEndUs.p50} µs, p99 ${sum.endToEndUs.p99} µs`);
+      if (sum.txs) {
+        log(`  txs: ${sum.txs.received} received, ${sum.txs.decoded} decoded, ${sum.txs.blocks} blocks`);
+        log(`  swap intents: ${JSON.stringify(sum.txs.intents)}  rejected: ${JSON.stringify(sum.txs.rejected)}  filtered: ${JSON.stringify(sum.txs.filtered)}`);
+      }
       for (const [name, l] of Object.entries(sum.latencyUs)) {
-        process.stderr.write(`  ${name.padEnd(10)} service p50 ${l.serviceP50} µs p99 ${l.serviceP99} µs   queue wait p50 ${l.queueWaitP50} µs p99 ${l.queueWaitP99} µs\n`);
+        log(`  ${name.padEnd(10)} service p50 ${l.serviceP50} µs p99 ${l.serviceP99} µs   queue wait p50 ${l.queueWaitP50} µs p99 ${l.queueWaitP99} µs`);
       }
     }
   };
@@ -138,7 +245,7 @@ export async function demo(argv: string[]): Promise<void> {
   } catch (err) {
     clearInterval(status);
     await engine.kill();
+    await cleanup();
     throw err;
   }
 }
-

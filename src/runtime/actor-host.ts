@@ -203,6 +203,12 @@ class ActorHost<C> {
   }
 
   private maybeShipMetrics(now: number): void {
+    const gen = this.control.metricsGen();
+    if (gen !== this.metrics.gen) {
+      // The supervisor reset latency stats: start afresh and say so at once.
+      this.metrics.resetHistograms(gen);
+      this.nextMetricsNs = 0;
+    }
     if (now < this.nextMetricsNs) return;
     this.nextMetricsNs = now + this.data.runtime.metricsIntervalMs * 1e6;
     report({ t: 'metrics', snapshot: this.metrics.snapshot() });

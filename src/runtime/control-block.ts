@@ -12,6 +12,7 @@
  *     19     | batchEnd       | actor       | input ring index just past its last record
  *     32     | stop           | supervisor  | NONE, DRAIN, NOW                ── line 2
  *     33     | upstreamDone   | supervisor  | 1 once every producer of the input ring stopped
+ *     34     | metricsGen     | supervisor  | bumped to reset latency histograms (benchmark warm-up)
  *     48     | (f64 #24) nextSeq    | actor | a source's next sequence number ── line 3
  *     50     | (f64 #25) seqEpochNs | actor | a source's schedule origin
  * ```
@@ -24,6 +25,7 @@ export const BATCH_START = 18;
 export const BATCH_END = 19;
 export const STOP = 32;
 export const UPSTREAM_DONE = 33;
+export const METRICS_GEN = 34;
 export const NEXT_SEQ_F64 = 24;
 export const SEQ_EPOCH_F64 = 25;
 
@@ -51,6 +53,16 @@ export class ControlBlock {
   requestStop(mode: number): void {
     Atomics.store(this.i32, STOP, mode); // release: the actor acts on it at its next check
     Atomics.notify(this.i32, STOP); // wakes a source sleeping on its schedule
+  }
+
+  /** Latency histograms recorded before this generation are discarded. */
+  metricsGen(): number {
+    return Atomics.load(this.i32, METRICS_GEN); // observer: a reset taking effect one batch late is fine
+  }
+
+  /** Asks the actor to start its latency histograms afresh. */
+  bumpMetricsGen(): number {
+    return Atomics.add(this.i32, METRICS_GEN, 1) + 1; // the actor sees it at its next metrics check
   }
 
   upstreamDone(): boolean {

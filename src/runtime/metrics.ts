@@ -86,6 +86,8 @@ export function addSparse(h: Histogram, s: SparseHistogram): void {
 
 /** What an actor ships to the supervisor: cumulative since the actor (incarnation) started. */
 export interface MetricsSnapshot {
+  /** Metrics generation the histograms belong to (see `Engine.resetLatencyStats`). */
+  gen: number;
   records: number;
   batches: number;
   duplicates: number;
@@ -116,6 +118,17 @@ export class StageMetrics {
     this.counters[name] = (this.counters[name] ?? 0) + n;
   }
 
+  /** Histogram generation; snapshots carry it so the supervisor can drop stale histograms. */
+  gen = 0;
+
+  /** Empties every histogram (counts and counters stay) and moves to generation `gen`. */
+  resetHistograms(gen: number): void {
+    this.gen = gen;
+    this.service.reset();
+    this.queueWait.reset();
+    for (const h of Object.values(this.named)) h.reset();
+  }
+
   /** A named stage-specific histogram (ns), created on first use; keep the returned one, it is stable. */
   histogram(name: string): Histogram {
     return (this.named[name] ??= createHistogram());
@@ -124,6 +137,7 @@ export class StageMetrics {
   /** @remarks Allocates; once per metrics interval, not per record. */
   snapshot(): MetricsSnapshot {
     return {
+      gen: this.gen,
       records: this.records,
       batches: this.batches,
       duplicates: this.duplicates,
@@ -177,6 +191,8 @@ export class StageMetricsView {
   private readonly doneCounters: Record<string, number> = Object.create(null);
   private readonly doneNamed: Record<string, Float64Array> = Object.create(null);
   private live: MetricsSnapshot | null = null;
+  /** Histograms of snapshots older than this generation are ignored. */
+  private minGen = 0;
 
   constructor() {
     const layout = (StageMetricsView.layout ??= createHistogram() as unknown as JsHistogram);
@@ -189,17 +205,27 @@ export class StageMetricsView {
     this.live = s;
   }
 
+  /** Drops every latency histogram recorded so far; snapshots from before generation `gen` keep only their counts. */
+  resetHistograms(gen: number): void {
+    this.minGen = gen;
+    this.doneService.fill(0);
+    this.doneQueueWait.fill(0);
+    for (const d of Object.values(this.doneNamed)) d.fill(0);
+  }
+
   /** The live incarnation ended (crash or stop): fold its last snapshot into the totals. */
   endIncarnation(): void {
     const s = this.live;
     if (!s) return;
-    addInto(this.doneService, s.service);
-    addInto(this.doneQueueWait, s.queueWait);
+    if (s.gen >= this.minGen) {
+      addInto(this.doneService, s.service);
+      addInto(this.doneQueueWait, s.queueWait);
+      for (const [k, h] of Object.entries(s.histograms ?? {})) addInto((this.doneNamed[k] ??= this.dense()), h);
+    }
     this.doneRecords += s.records;
     this.doneBatches += s.batches;
     this.doneDuplicates += s.duplicates;
     for (const [k, v] of Object.entries(s.counters)) this.doneCounters[k] = (this.doneCounters[k] ?? 0) + v;
-    for (const [k, h] of Object.entries(s.histograms ?? {})) addInto((this.doneNamed[k] ??= this.dense()), h);
     this.live = null;
   }
 
@@ -223,9 +249,12 @@ export class StageMetricsView {
     let records = this.doneRecords;
     let batches = this.doneBatches;
     let duplicates = this.doneDuplicates;
+    const liveHist = this.live !== null && this.live.gen >= this.minGen;
     if (this.live) {
-      addInto(service, this.live.service);
-      addInto(queueWait, this.live.queueWait);
+      if (liveHist) {
+        addInto(service, this.live.service);
+        addInto(queueWait, this.live.queueWait);
+      }
       records += this.live.records;
       batches += this.live.batches;
       duplicates += this.live.duplicates;
@@ -233,7 +262,7 @@ export class StageMetricsView {
     }
     const named: Record<string, Float64Array> = {};
     for (const [k, d] of Object.entries(this.doneNamed)) named[k] = d.slice();
-    for (const [k, h] of Object.entries(this.live?.histograms ?? {})) addInto((named[k] ??= this.dense()), h);
+    if (liveHist) for (const [k, h] of Object.entries(this.live!.histograms ?? {})) addInto((named[k] ??= this.dense()), h);
     const layout = StageMetricsView.layout!;
     const histogramsUs: Record<string, Percentiles> = {};
     for (const k of Object.keys(named).sort()) histogramsUs[k] = percentilesOfCounts(named[k]!, layout);

@@ -452,6 +452,15 @@ export class Supervisor extends EventEmitter {
     );
   }
 
+  /**
+   * Starts every stage's latency histograms afresh (counts and counters stay): benchmarks call it
+   * after warm-up so JIT compilation and connection set-up do not count. Actors apply it at their
+   * next batch or heartbeat; until their first new snapshot a stage shows empty histograms.
+   */
+  resetLatencyStats(): void {
+    for (const slot of this.slots.values()) slot.metrics.resetHistograms(slot.control.bumpMetricsGen());
+  }
+
   /** Per-stage status, restarts, dead letters, input ring and metrics. */
   stageStats() {
     return [...this.slots.values()].map((slot) => {

@@ -201,6 +201,32 @@ describe('StageMetricsView', () => {
     assert.equal(b.histogram('frameToRing'), b.histogram('frameToRing'), 'the same histogram on every call');
   });
 
+  it('behavior: resetHistograms drops latency recorded before the new generation, counts stay', () => {
+    const v = new StageMetricsView();
+    const a = new StageMetrics();
+    for (let i = 0; i < 100; i++) recordNs(a.service, 50_000);
+    recordNs(a.histogram('x'), 1000);
+    a.records = 100;
+    v.update(a.snapshot());
+    v.endIncarnation();
+    const b = new StageMetrics();
+    for (let i = 0; i < 10; i++) recordNs(b.service, 50_000);
+    b.records = 10;
+    v.update(b.snapshot());
+    v.resetHistograms(1);
+    let s = v.summary();
+    assert.equal(s.serviceUs.count, 0, 'old generation hidden');
+    assert.equal(s.histogramsUs.x?.count ?? 0, 0);
+    assert.equal(s.records, 110, 'counts are totals, never reset');
+    // The actor applies the reset and ships a snapshot of the new generation.
+    b.resetHistograms(1);
+    recordNs(b.service, 2_000);
+    v.update(b.snapshot());
+    s = v.summary();
+    assert.equal(s.serviceUs.count, 1);
+    assert.ok(s.serviceUs.p50 < 3);
+  });
+
   it('behavior: the live incarnation’s latest snapshot replaces its earlier ones', () => {
     const v = new StageMetricsView();
     const { m, values } = filled(5, 100, 10_000);

@@ -88,6 +88,7 @@ export class Decoder implements Actor {
       return;
     }
     if (tx.intent !== null) metrics.count(`intent.${tx.intent.kind}`);
+    metrics.count('decoded');
     ctx.emit('out', Kind.DecodedTx, m.seq, 0, m.firstSeenNs, tx);
     recordNs(this.seenToDecoded, monoNs() - m.firstSeenNs);
   }
