@@ -1149,7 +1149,9 @@ export function startTraffic(target: TrafficTarget, opts: TrafficOptions): Traff
         }
         if (sent >= limit) { resolve(); return; }
         const wait = ((sent * 1000) / rate) - (performance.now() - startedAt);
-        if (wait > 1 && !congested) setTimeout(tick, Math.min(wait, endAt - performance.now()));
+        // Sleep until the next slot even when it is under a millisecond away: a setImmediate loop
+        // would spin this thread at 100% and starve the engine being measured on the same cores.
+        if (wait > 0 && !congested) setTimeout(tick, Math.max(1, Math.min(wait, endAt - performance.now())));
         else if (congested) setTimeout(tick, 1);
         else setImmediate(tick);
       };

@@ -438,6 +438,19 @@ export async function deployUniswap(anvil: Pick<Anvil, 'rpcUrl' | 'chainId' | 'p
     }
   }
 
+  // A transaction the sender cannot pay for is accepted into anvil's pool and then silently
+  // dropped when mined, so check the ETH up front and fail with a message that says why.
+  const gasAllowance = 10n * E18;
+  const needs = [
+    [deployer, phase1.reduce((sum, t) => sum + (t.value ?? 0n), 0n) + gasAllowance],
+    ...accounts.map((a) => [a, wethPerAccount + gasAllowance] as const),
+  ] as const;
+  const balances = (await rpcBatch(url, needs.map(([a]): RpcCall => ['eth_getBalance', [a, 'latest']]))) as Hex[];
+  needs.forEach(([a, need], i) => {
+    const have = BigInt(balances[i]!);
+    if (have < need) throw new OrionError('ORION_ERR_DEVNET', `account ${a} has ${have / E18} ETH, the deployment needs ${need / E18} ETH from it (start anvil with a larger balanceEth)`);
+  });
+
   await sendAndMine(url, phase1);
 
   // Phase 2, once the token contracts exist (an approve sent to an address without code would
@@ -474,40 +487,73 @@ const CTOR_ROUTER_ABI = parseAbi(['constructor(address factory, address weth)'])
 const CTOR_NPM_ABI = parseAbi(['constructor(address factory, address weth, address tokenDescriptor)']);
 const SETUP_ABI = [...ERC20_ABI, ...V2_ROUTER_ABI, ...V3_POSITION_MANAGER_ABI] as const;
 
-/** How long a deployment phase may take to be mined before it counts as stuck. */
-const PHASE_TIMEOUT_MS = 60_000;
+/** How long a chunk of deployment transactions may take to be mined before it counts as stuck. */
+const CHUNK_TIMEOUT_MS = 30_000;
+/** Under automine, mine explicitly once a chunk made no progress for this long. */
+const STALL_MINE_MS = 250;
+/** A chunk that made no progress for this long has its missing transactions sent again, once. */
+const RESEND_AFTER_MS = 5_000;
 
 /**
- * Sends `txs` (unlocked accounts, explicit nonce and gas) in batches, then waits until every
- * receipt exists, mining with `evm_mine` if the node does not automine; throws naming each
- * transaction that reverted.
+ * Sends `txs` (unlocked accounts, explicit nonce and gas) as JSON-RPC batches and waits for every
+ * receipt, mining with `evm_mine` when the node does not automine; throws naming what reverted.
+ * Each batch stays within one block's gas: anvil 1.7 drops the queued followers of a transaction
+ * it postpones because the block is full, which would leave a nonce gap nothing fills.
  */
 async function sendAndMine(url: string, txs: readonly PendingTx[]): Promise<void> {
-  const hashes: Hex[] = [];
-  const BATCH = 200;
-  for (let i = 0; i < txs.length; i += BATCH) {
-    const calls = txs.slice(i, i + BATCH).map((t): RpcCall => ['eth_sendTransaction', [{
-      from: t.from,
-      ...(t.to ? { to: t.to } : {}),
-      data: t.data,
-      gas: `0x${t.gas.toString(16)}`,
-      value: `0x${(t.value ?? 0n).toString(16)}`,
-      nonce: `0x${t.nonce.toString(16)}`,
-    }]]);
-    hashes.push(...((await rpcBatch(url, calls)) as Hex[]));
+  const [automine, head] = (await rpcBatch(url, [['anvil_getAutomine', []], ['eth_getBlockByNumber', ['latest', false]]])) as [boolean, { gasLimit: Hex }];
+  const budget = (BigInt(head.gasLimit) * 9n) / 10n;
+  let from = 0;
+  while (from < txs.length) {
+    let to = from + 1;
+    let gas = txs[from]!.gas;
+    while (to < txs.length && gas + txs[to]!.gas <= budget) gas += txs[to++]!.gas;
+    await sendChunk(url, txs.slice(from, to), automine);
+    from = to;
   }
-  const automine = await rpc<boolean>(url, 'anvil_getAutomine');
-  const deadline = Date.now() + PHASE_TIMEOUT_MS;
+}
+
+function sendCall(t: PendingTx): RpcCall {
+  return ['eth_sendTransaction', [{
+    from: t.from,
+    ...(t.to ? { to: t.to } : {}),
+    data: t.data,
+    gas: `0x${t.gas.toString(16)}`,
+    value: `0x${(t.value ?? 0n).toString(16)}`,
+    nonce: `0x${t.nonce.toString(16)}`,
+  }]];
+}
+
+async function sendChunk(url: string, txs: readonly PendingTx[], automine: boolean): Promise<void> {
+  const hashes = (await rpcBatch(url, txs.map(sendCall))) as Hex[];
   const receipts = new Array<{ status: Hex } | null>(hashes.length).fill(null);
   let pending = hashes.map((_, i) => i);
-  while (pending.length > 0) {
-    if (!automine) await rpc(url, 'evm_mine');
+  const deadline = Date.now() + CHUNK_TIMEOUT_MS;
+  let progressAt = Date.now();
+  let resent = false;
+  for (;;) {
+    // Automine sometimes leaves ready transactions of a batch unmined until the next one arrives;
+    // an explicit block after a short stall (or always, without automine) moves them.
+    if (!automine || Date.now() - progressAt > STALL_MINE_MS) await rpc(url, 'evm_mine');
     const got = (await rpcBatch(url, pending.map((i): RpcCall => ['eth_getTransactionReceipt', [hashes[i]]]))) as ({ status: Hex } | null)[];
     const still: number[] = [];
     pending.forEach((i, j) => { if (got[j]) receipts[i] = got[j]; else still.push(i); });
+    if (still.length < pending.length) progressAt = Date.now();
     pending = still;
     if (pending.length === 0) break;
-    if (Date.now() > deadline) throw new OrionError('ORION_ERR_DEVNET', `${pending.length} deployment transactions not mined after ${PHASE_TIMEOUT_MS} ms (first: ${txs[pending[0]!]!.label})`);
+    if (!resent && Date.now() - progressAt > RESEND_AFTER_MS) {
+      // Whatever dropped them, the same nonce and call go again; the node fills in fresh fees, so
+      // the hash changes. A copy still in the pool makes its resend fail, which is fine.
+      resent = true;
+      for (const i of pending) {
+        try { hashes[i] = await rpc<Hex>(url, 'eth_sendTransaction', sendCall(txs[i]!)[1]); } catch { /* still pooled */ }
+      }
+      progressAt = Date.now();
+    }
+    if (Date.now() > deadline) {
+      const pool = await rpc<unknown>(url, 'txpool_status').catch(() => 'unknown');
+      throw new OrionError('ORION_ERR_DEVNET', `${pending.length} deployment transactions not mined after ${CHUNK_TIMEOUT_MS} ms (first: ${txs[pending[0]!]!.label})`, { details: `txpool_status: ${JSON.stringify(pool)}` });
+    }
     await new Promise((r) => setTimeout(r, automine ? 5 : 20));
   }
   const failed = txs.filter((_, i) => receipts[i]?.status !== '0x1').map((t) => t.label);

@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { rpc } from '../../src/devnet/anvil.js';
 import { type Devnet, startDevnet } from '../../src/devnet/devnet.js';
 import { devnetRouters } from '../../src/devnet/routers.js';
 import type { TrafficReport } from '../../src/devnet/traffic.js';
+import type { IngestSourceConfig } from '../../src/actors/ingest/ingest-config.js';
 import { Engine, livePipeline } from '../../src/engine.js';
+import { toJsonValue } from '../../src/messages/json.js';
 import { type DecodedTx, Kind } from '../../src/messages/schema.js';
 import { testConfig } from '../support/harness.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
@@ -30,12 +35,26 @@ interface LiveRun {
   stats: ReturnType<Engine['stats']>;
 }
 
-async function runLive(opts: { mode: 'full' | 'hashes'; seed: number; count: number; proxy?: TcpProxy; proxyPort?: number; onSent?: (n: number) => void }): Promise<LiveRun> {
+interface RunOptions {
+  mode: 'full' | 'hashes';
+  seed: number;
+  count: number;
+  proxyPort?: number;
+  /** Replace the one node source. */
+  sources?: IngestSourceConfig[];
+  record?: string;
+  onSent?: (n: number) => void;
+}
+
+async function runLive(opts: RunOptions): Promise<LiveRun> {
   const { anvil, deployment } = devnet;
   const url = opts.proxyPort ? `ws://127.0.0.1:${opts.proxyPort}` : anvil.wsUrl;
   const config = testConfig({
     pipeline: 'live',
-    ingest: { sources: [{ kind: 'rpc-ws', name: 'anvil', url, mode: opts.mode }] },
+    ingest: {
+      sources: opts.sources ?? [{ kind: 'rpc-ws', name: 'anvil', url, mode: opts.mode }],
+      record: opts.record ? { dir: opts.record, segmentBytes: 1 << 20, retainBytes: 0 } : null,
+    },
     decoder: { chainId: anvil.chainId, routers: devnetRouters(deployment), filter: { enabled: false } },
   });
   const engine = new Engine(config, { pipeline: livePipeline(config, { until: 'decoder' }) });
@@ -145,6 +164,65 @@ describe('live ingest → decoder against anvil', () => {
       await proxy.close();
       await rpc(devnet.anvil.rpcUrl, 'evm_mine');
       await rpc(devnet.anvil.rpcUrl, 'evm_setIntervalMining', [1]);
+    }
+  });
+
+  it('behavior: two sources are merged: each tx once, coverage and lag per source', async () => {
+    const proxy = new TcpProxy(devnet.anvil.port);
+    const port = await proxy.listen();
+    try {
+      const run = await runLive({
+        mode: 'full',
+        seed: 14,
+        count: 80,
+        sources: [
+          { kind: 'rpc-ws', name: 'direct', url: devnet.anvil.wsUrl, mode: 'full' },
+          { kind: 'rpc-ws', name: 'relayed', url: `ws://127.0.0.1:${port}`, mode: 'hashes' },
+        ],
+      });
+      assertEveryAcceptedTxOnce(run);
+      const c = run.stats.stages.ingest!.counters;
+      const unique = c['unique.txs']!;
+      // Both sources saw (nearly) every tx; the first to deliver each is counted once.
+      assert.ok(c['source.direct.txs']! >= unique * 0.95 && c['source.relayed.txs']! >= unique * 0.95, JSON.stringify(c));
+      assert.equal((c['source.direct.first'] ?? 0) + (c['source.relayed.first'] ?? 0), unique);
+      const lagged = run.stats.stages.ingest!.histogramsUs;
+      assert.ok((lagged['lag.direct']?.count ?? 0) + (lagged['lag.relayed']?.count ?? 0) >= unique * 0.9, 'every second sighting measured its lag');
+      assert.ok(run.stats.stages.ingest!.duplicates >= unique * 0.9, 'second sightings are merged away');
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('behavior: a recorded capture read back as a source gives the same decoded transactions', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orion-e2e-capture-'));
+    try {
+      const live = await runLive({ mode: 'full', seed: 15, count: 60, record: dir });
+      assertEveryAcceptedTxOnce(live);
+      const config = testConfig({
+        pipeline: 'live',
+        ingest: { sources: [{ kind: 'capture', name: 'replay', path: dir, speed: 'max' }] },
+        decoder: { chainId: devnet.anvil.chainId, routers: devnetRouters(devnet.deployment), filter: { enabled: false } },
+      });
+      const engine = new Engine(config, { pipeline: livePipeline(config, { until: 'decoder' }) });
+      const replayed = new Map<string, DecodedTx>();
+      engine.onOutput((m) => {
+        if (m.kind === Kind.DecodedTx) replayed.set((m.data as DecodedTx).hash, m.data as DecodedTx);
+      });
+      await engine.start();
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline && replayed.size < live.decoded.size) await new Promise((r) => setTimeout(r, 50));
+      await engine.stop();
+      assert.equal(replayed.size, live.decoded.size);
+      for (const [hash, [tx]] of live.decoded) {
+        const again = replayed.get(hash);
+        assert.ok(again, `${hash} replayed`);
+        const { firstSeenNs: _a, ...want } = tx!;
+        const { firstSeenNs: _b, ...got } = again;
+        assert.deepEqual(toJsonValue(got), toJsonValue(want));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
