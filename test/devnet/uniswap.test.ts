@@ -51,7 +51,8 @@ describe('deployUniswap', () => {
   let d: UniswapDeployment;
 
   before(async () => {
-    anvil = await startAnvil({ hardfork: 'prague' });
+    // Several deployments share this node; each takes ~3,300 ETH from the deployer.
+    anvil = await startAnvil({ hardfork: 'prague', balanceEth: 1_000_000 });
     const t0 = performance.now();
     d = await deployUniswap(anvil);
     // Reported, never asserted: the machine is shared and noisy.
@@ -93,27 +94,40 @@ describe('deployUniswap', () => {
     assert.ok(codes.every((c) => c.length > 2), 'a pool address has no code');
   });
 
-  it('behavior: both venues list the same token pairs at prices far enough apart to arbitrage', async () => {
+  it('behavior: both venues list the same token pairs at prices far enough apart to arbitrage, and the arbitrage pays on chain', async () => {
     const [uni, sushi] = d.v2 as [UniswapDeployment['v2'][0], UniswapDeployment['v2'][0]];
     const sushiPairs = new Map(sushi.pairs.map((p) => [pairKey(p.token0, p.token1), p]));
     const shared = uni.pairs.filter((p) => sushiPairs.has(pairKey(p.token0, p.token1)));
     assert.ok(shared.length >= 5, `only ${shared.length} pairs on both venues`);
-    let profitable = 0;
+    const fot = new Set(d.tokens.filter((t) => t.feeOnTransfer).map((t) => t.address));
+    let best: { profit: bigint; amount: bigint; token0: Address; token1: Address; buy: string; sell: string } | undefined;
     for (const a of shared) {
       const b = sushiPairs.get(pairKey(a.token0, a.token1))!;
       const [ra, rb] = await Promise.all([reserves(anvil.rpcUrl, a.address), reserves(anvil.rpcUrl, b.address)]);
       assert.ok(ra[0] > 0n && ra[1] > 0n && rb[0] > 0n && rb[1] > 0n, 'a pair has no liquidity');
       // Cross-multiplied prices (token1 per token0) differ...
       assert.notEqual(ra[1] * rb[0], ra[0] * rb[1], `same price on both venues for ${pairKey(a.token0, a.token1)}`);
-      // ...and some round trip token0 → token1 on one venue → token0 on the other gains, after both 0.3% fees.
-      for (const [x, y] of [[ra, rb], [rb, ra]] as const) {
-        for (let f = 1n; f <= 1000n; f *= 2n) {
-          const amt = (x[0] * f) / 100_000n;
-          if (amountOut(amountOut(amt, x[0], x[1]), y[1], y[0]) > amt) { profitable++; break; }
+      if (fot.has(a.token0) || fot.has(a.token1)) continue;
+      // ...and a round trip token0 → token1 on one venue → token0 on the other gains after both 0.3% fees.
+      for (const [x, y, buy, sell] of [[ra, rb, uni.router, sushi.router], [rb, ra, sushi.router, uni.router]] as const) {
+        for (let f = 1n; f <= 4096n; f *= 2n) {
+          const amount = (x[0] * f) / 1_000_000n;
+          const profit = amountOut(amountOut(amount, x[0], x[1]), y[1], y[0]) - amount;
+          if (profit > 0n && (!best || profit > best.profit)) best = { profit, amount, token0: a.token0, token1: a.token1, buy, sell };
         }
       }
     }
-    assert.ok(profitable >= 1, 'no cross-venue arbitrage on any shared pair');
+    assert.ok(best, 'no cross-venue arbitrage on any shared pair');
+    // Take it: buy token1 where it is cheap, sell it where it is dear, end with more token0.
+    const trader = d.accounts[3]!;
+    const start = await balanceOf(anvil.rpcUrl, best.token0, trader);
+    const mid = await balanceOf(anvil.rpcUrl, best.token1, trader);
+    const r1 = await send(anvil.rpcUrl, trader, best.buy as Address, encodeFunctionData({ abi: V2_ROUTER_ABI, functionName: 'swapExactTokensForTokens', args: [best.amount, 0n, [best.token0, best.token1], trader, maxUint256] }));
+    const got = (await balanceOf(anvil.rpcUrl, best.token1, trader)) - mid;
+    const r2 = await send(anvil.rpcUrl, trader, best.sell as Address, encodeFunctionData({ abi: V2_ROUTER_ABI, functionName: 'swapExactTokensForTokens', args: [got, 0n, [best.token1, best.token0], trader, maxUint256] }));
+    assert.equal(r1.status, '0x1');
+    assert.equal(r2.status, '0x1');
+    assert.equal((await balanceOf(anvil.rpcUrl, best.token0, trader)) - start, best.profit, 'realized profit differs from the constant-product prediction');
   });
 
   it('behavior: a Router02 swap succeeds on each venue and pays exactly its quote', async () => {
@@ -182,10 +196,14 @@ describe('deployUniswap', () => {
     const one = await deployUniswap(anvil, { seed: 1, v3: false });
     const same = await deployUniswap(anvil, { seed: 1, v3: false });
     const other = await deployUniswap(anvil, { seed: 2, v3: false });
-    const prices = (dep: UniswapDeployment) => Promise.all(dep.v2.flatMap((v) => v.pairs.map(async (p) => {
-      const [r0, r1] = await reserves(anvil.rpcUrl, p.address);
-      return (r1 * 10n ** 18n) / r0;
-    })));
+    // Addresses (so token order) differ between deployments: orient each price by token symbol.
+    const prices = (dep: UniswapDeployment) => {
+      const order = [dep.weth, ...dep.tokens.map((t) => t.address)];
+      return Promise.all(dep.v2.flatMap((v) => v.pairs.map(async (p) => {
+        const [r0, r1] = await reserves(anvil.rpcUrl, p.address);
+        return order.indexOf(p.token0) < order.indexOf(p.token1) ? (r1 * 10n ** 18n) / r0 : (r0 * 10n ** 18n) / r1;
+      })));
+    };
     assert.deepEqual(await prices(same), await prices(one));
     assert.notDeepEqual(await prices(other), await prices(one));
   });
@@ -199,6 +217,16 @@ describe('deployUniswap', () => {
 
   it('error: a node whose chain id differs from the one given is refused', async () => {
     await assert.rejects(deployUniswap({ ...anvil, chainId: 1 }), (e: unknown) => e instanceof OrionError && e.code === 'ORION_ERR_DEVNET' && /chain id/.test(e.message));
+  });
+
+  it('error: a deployer without enough ETH is refused before anything is sent', async () => {
+    const poor = await startAnvil({ balanceEth: 100 });
+    try {
+      await assert.rejects(deployUniswap(poor), (e: unknown) => e instanceof OrionError && e.code === 'ORION_ERR_DEVNET' && /needs \d+ ETH/.test(e.message));
+      assert.equal(Number(await rpc<Hex>(poor.rpcUrl, 'eth_getTransactionCount', [d.deployer, 'latest'])), 0);
+    } finally {
+      await poor.stop();
+    }
   });
 
   it('error: an account index outside the keys is a RangeError', async () => {

@@ -4,6 +4,8 @@ import { describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { type BlockEvent, KIND_NAMES, Kind, SCHEMA_HASH, type SyntheticTx, createPackr, createUnpackr } from '../../src/messages/schema.js';
 
+import { testBlock } from '../support/records.js';
+
 const hashWorker = new URL('../support/schema-hash.worker.js', import.meta.url);
 
 /** The shared-structure list msgpackr keeps on a packer (not in its typings). */
@@ -21,20 +23,7 @@ function tx(body: Uint8Array, hops = 0): SyntheticTx {
 }
 
 function block(overrides: Partial<BlockEvent> = {}): BlockEvent {
-  return {
-    number: 19_000_000,
-    hash: `0x${'ab'.repeat(32)}`,
-    parentHash: `0x${'cd'.repeat(32)}`,
-    timestamp: 1_700_000_000,
-    baseFeePerGas: 30_000_000_000n,
-    gasLimit: 30_000_000n,
-    gasUsed: 12_345_678n,
-    miner: `0x${'ef'.repeat(20)}`,
-    prevRandao: `0x${'12'.repeat(32)}`,
-    excessBlobGas: 0n,
-    reorg: false,
-    ...overrides,
-  };
+  return testBlock({ number: 19_000_000, baseFeePerGas: 30_000_000_000n, gasUsed: 12_345_678n, excessBlobGas: 0n, ...overrides });
 }
 
 function assertTx(actual: unknown, expected: SyntheticTx): void {
