@@ -21,7 +21,8 @@ import { hashAuthorization } from 'viem/utils';
 import WebSocket from 'ws';
 import { OrionError } from '../runtime/errors.js';
 import { type RpcCall, rpcBatch } from './anvil.js';
-import { ERC20_ABI, mulberry32, type UniswapDeployment, V2_PAIR_ABI, V2_ROUTER_ABI, V3_POOL_ABI, V3_SWAP_ROUTER_ABI } from './uniswap.js';
+import { mulberry32 } from '../runtime/prng.js';
+import { ERC20_ABI, type UniswapDeployment, V2_PAIR_ABI, V2_ROUTER_ABI, V3_POOL_ABI, V3_SWAP_ROUTER_ABI } from './uniswap.js';
 
 /** What a generated transaction does. */
 export type TrafficKind = 'v2-swap' | 'v3-swap' | 'pair-swap' | 'eth-transfer' | 'erc20-transfer' | 'approve' | 'revert' | 'delegate' | 'blob';

@@ -15,6 +15,7 @@ import {
 } from 'viem';
 import { privateKeyToAddress } from 'viem/accounts';
 import { OrionError } from '../runtime/errors.js';
+import { mulberry32 } from '../runtime/prng.js';
 import { type Anvil, type RpcCall, rpc, rpcBatch } from './anvil.js';
 
 /** An ERC20 token of the devnet. */
@@ -264,18 +265,6 @@ const TOKEN_SUPPLY = 10n ** 12n * E18;
 const FAR_DEADLINE = 2n ** 64n;
 /** Each account gets this multiple of the largest pool reserve of every token. */
 const FUNDING_MULTIPLE = 20n;
-
-/** mulberry32, a small seeded PRNG: the devnet's prices and traffic replay exactly from a seed. Floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function bigintSqrt(n: bigint): bigint {
   if (n < 2n) return n;
