@@ -2,7 +2,8 @@
  * Topology: producer worker → SAB ring → consumer worker, default wait strategy (spin 50 µs, then
  * Atomics.wait). One-hop latency (enqueue → dequeue) at 1k msg/s, 20k msg/s and saturation, and
  * postMessage's hop latency at saturation for comparison (its queue grows without bound).
- * Writes bench/results/ring-hop.json.
+ * Writes bench/results/ring-hop.json. `ORION_BENCH_SPIN_MICROS=N` changes the consumer's spin window
+ * (default 50 µs, the engine default) for experiments; the gate runs the default.
  */
 import { Worker } from 'node:worker_threads';
 import { createHistogram, percentilesUs, recordNs } from '../../src/runtime/metrics.js';

@@ -7,7 +7,7 @@ import { createWaitStrategy } from '../../src/runtime/ring/wait-strategy.js';
 /** Reads stamped records with the default wait strategy; records enqueue → dequeue after a warm-up. */
 const { sab, warmupS } = workerData as { sab: SharedArrayBuffer; warmupS: number };
 const ring = new RingBuffer(sab);
-const wait = createWaitStrategy('wait', 50);
+const wait = createWaitStrategy('wait', Number(process.env.ORION_BENCH_SPIN_MICROS ?? 50));
 const buf = new Uint8Array(ring.maxRecordBytes);
 const view = new DataView(buf.buffer);
 const h = createHistogram();
