@@ -10,7 +10,7 @@ import { type Devnet, startDevnet } from '../../../src/devnet/devnet.js';
 import type { TrafficTx } from '../../../src/devnet/traffic.js';
 import type { BlockEvent } from '../../../src/messages/schema.js';
 
-const PARITY_TXS = Number(process.env.ORION_PARITY_TXS ?? 240);
+const PARITY_TXS = Number(process.env.ORION_PARITY_TXS ?? 500);
 
 interface RpcBlock { number: Hex; hash: Hex; parentHash: Hex; timestamp: Hex; baseFeePerGas?: Hex; gasLimit: Hex; gasUsed: Hex; miner: Hex; mixHash?: Hex; excessBlobGas?: Hex }
 interface RpcLog { address: Hex; topics: Hex[]; data: Hex }
