@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { RouterRegistry } from '../actors/decoder/calldata/router-registry.js';
 import type { DecoderConfig } from '../actors/decoder/decoder-config.js';
+import { type RpcWsSourceOptions, resolveRpcWsOptions } from '../actors/ingest/sources/rpc-ws.js';
+
+/** Optional tuning fields of an `rpc-ws` source. */
+const RPC_WS_TUNING = ['fetchBatch', 'fetchDelayMs', 'backfillOnReconnect', 'recentHashes', 'maxFrameBytes', 'requestTimeoutMs', 'heartbeatMs', 'connectTimeoutMs', 'reconnect'] as const;
 import type { IngestConfig } from '../actors/ingest/ingest-config.js';
 import type { WaitStrategyName } from './ring/wait-strategy.js';
 
@@ -257,7 +261,7 @@ function validateIngest(g: EngineConfig['ingest']): void {
   const names = new Set<string>();
   g.sources.forEach((src, i) => {
     const p = `config.ingest.sources[${i}]`;
-    const o = fields(src, p, ['kind', 'name', 'url', 'mode', 'path', 'speed']);
+    const o = fields(src, p, ['kind', 'name', 'url', 'mode', 'path', 'speed', ...RPC_WS_TUNING]);
     oneOf(o.kind, `${p}.kind`, ['rpc-ws', 'capture']);
     str(o.name, `${p}.name`);
     if (!/^[A-Za-z0-9_-]+$/.test(o.name as string)) throw new TypeError(`${p}.name must use letters, digits, - and _ only (it names metrics), got ${describe(o.name)}`);
@@ -267,7 +271,14 @@ function validateIngest(g: EngineConfig['ingest']): void {
       str(o.url, `${p}.url`);
       if (!/^wss?:\/\//.test(o.url as string)) throw new TypeError(`${p}.url must be a ws:// or wss:// URL, got ${describe(o.url)}`);
       oneOf(o.mode, `${p}.mode`, ['auto', 'full', 'hashes']);
+      try {
+        resolveRpcWsOptions(o as unknown as RpcWsSourceOptions);
+      } catch (err) {
+        // The source names the field (`rpc-ws: fetchBatch must be …`); say which source it is.
+        throw new (err instanceof RangeError ? RangeError : TypeError)(`${p}.${(err as Error).message.replace(/^rpc-ws: /, '')}`);
+      }
     } else {
+      for (const key of RPC_WS_TUNING) if (key in o) throw new TypeError(`${p}.${key} is not a config field of a capture source`);
       str(o.path, `${p}.path`);
       if (o.speed !== 'max' && !(typeof o.speed === 'number' && o.speed > 0 && Number.isFinite(o.speed))) {
         throw new TypeError(`${p}.speed must be "max" or a positive number (1 = recorded pace), got ${describe(o.speed)}`);

@@ -382,6 +382,10 @@ describe('loadConfig', () => {
     ];
     for (const [src, type, field, message] of cases) throwsAt(() => validateConfig({ ingest: { sources: [src as never] } }), type, field, message);
     throwsAt(() => validateConfig({ ingest: { sources: [ws, ws] as never } }), TypeError, 'config.ingest.sources[1].name', /used by another source/);
+    throwsAt(() => validateConfig({ ingest: { sources: [{ ...ws, fetchBatch: 0 }] as never } }), RangeError, 'config.ingest.sources[0].fetchBatch', /integer >= 1/);
+    throwsAt(() => validateConfig({ ingest: { sources: [{ ...ws, backfillOnReconnect: 'yes' }] as never } }), TypeError, 'config.ingest.sources[0].backfillOnReconnect');
+    throwsAt(() => validateConfig({ ingest: { sources: [{ ...ws, reconnect: { initialMs: 500, maxMs: 100 } }] as never } }), RangeError, 'config.ingest.sources[0].reconnect.maxMs');
+    throwsAt(() => validateConfig({ ingest: { sources: [{ kind: 'capture', name: 'c', path: 'x', speed: 1, fetchBatch: 5 }] as never } }), TypeError, 'config.ingest.sources[0].fetchBatch', /capture source/);
     throwsAt(() => validateConfig({ ingest: { sources: {} as never } }), TypeError, 'config.ingest.sources', /must be an array/);
   });
 
@@ -403,7 +407,7 @@ describe('loadConfig', () => {
       decoder: { chainId: 1 },
       ingest: {
         sources: [
-          { kind: 'rpc-ws', name: 'a', url: 'wss://node.example/ws', mode: 'full' },
+          { kind: 'rpc-ws', name: 'a', url: 'wss://node.example/ws', mode: 'full', fetchBatch: 50, reconnect: { maxMs: 30_000 } },
           { kind: 'capture', name: 'b', path: '/tmp/cap', speed: 2 },
         ],
         record: { dir: '/tmp/rec', segmentBytes: 1 << 20, retainBytes: 0 },

@@ -7,6 +7,16 @@ export interface RpcWsSourceConfig {
   url: string;
   /** `full` transaction objects, `hashes` + batched fetch, or `auto` (full, falling back to hashes). */
   mode: 'auto' | 'full' | 'hashes';
+  /** Tuning; each defaults as in `RPC_WS_DEFAULTS` (src/actors/ingest/sources/rpc-ws.ts). */
+  fetchBatch?: number;
+  fetchDelayMs?: number;
+  backfillOnReconnect?: boolean;
+  recentHashes?: number;
+  maxFrameBytes?: number;
+  requestTimeoutMs?: number;
+  heartbeatMs?: number;
+  connectTimeoutMs?: number;
+  reconnect?: { initialMs?: number; maxMs?: number; factor?: number };
 }
 
 /** A capture file or directory read back as a source. */

@@ -6,8 +6,10 @@ import type { Source, SourceSink } from './source.js';
 /** Builds the source a config entry describes. `onFinished` fires when a finite source (a capture) has delivered everything. */
 export function createSource(id: number, cfg: IngestSourceConfig, sink: SourceSink, onFinished: () => void): Source {
   switch (cfg.kind) {
-    case 'rpc-ws':
-      return new RpcWsSource(id, { url: cfg.url, name: cfg.name, mode: cfg.mode }, sink);
+    case 'rpc-ws': {
+      const { kind: _kind, ...options } = cfg;
+      return new RpcWsSource(id, options, sink);
+    }
     case 'capture':
       return new CaptureFileSource(id, cfg.name, { path: cfg.path, speed: cfg.speed, onFinished }, sink);
   }
