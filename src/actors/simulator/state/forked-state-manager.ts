@@ -140,7 +140,10 @@ export class ForkedStateManager implements StateManagerInterface {
     }
     const slots = m;
     const prev = slots.get(k);
-    slots.set(k, value);
+    // Stored unpadded, as ethereumjs' own state managers do: a 32-byte zero word reads back empty.
+    let z = 0;
+    while (z < value.length && value[z] === 0) z++;
+    slots.set(k, z === 0 ? value : value.slice(z));
     this.log(prev === undefined ? () => slots.delete(k) : () => slots.set(k, prev));
   }
 

@@ -158,7 +158,7 @@ export class RpcState {
       this.call('eth_getTransactionCount', [address, tag]),
       this.call('eth_getBalance', [address, tag]),
       this.call('eth_getCode', [address, tag]),
-    ]).then(([nonce, balance, code]) => {
+    ]).then(([nonce, balance, code]) => this.counted(() => {
       const codeBytes = hexBytes(code, 'eth_getCode');
       const acc: AccountState = {
         nonce: quantity(nonce, 'eth_getTransactionCount'),
@@ -168,7 +168,7 @@ export class RpcState {
       };
       if (gen === this.generation) this.accounts.set(address, acc);
       return acc;
-    }).finally(() => {
+    })).finally(() => {
       inFlight.delete(address);
     });
     inFlight.set(address, p);
@@ -190,7 +190,7 @@ export class RpcState {
     const gen = this.generation;
     const inFlight = this.storageInFlight;
     p = this.call('eth_getStorageAt', [address, slot, this.tag]).then((value) => {
-      const bytes = unpad(hexBytes(value, 'eth_getStorageAt'));
+      const bytes = this.counted(() => unpad(hexBytes(value, 'eth_getStorageAt')));
       if (gen === this.generation) {
         if (m === undefined || this.storage.get(address) !== m) {
           m = this.storage.get(address);
@@ -278,19 +278,34 @@ export class RpcState {
     }
   }
 
+  /** Runs a reply parser; a malformed result is counted under its code before it rejects the read. */
+  private counted<T>(parse: () => T): T {
+    try {
+      return parse();
+    } catch (err) {
+      if (err instanceof StateReadError) this.stats.errors[err.code]++;
+      throw err;
+    }
+  }
+
   private failAll(batch: Pending[], err: StateReadError): void {
     this.stats.errors[err.code] += batch.length;
     for (const c of batch) c.reject(err);
   }
 }
 
+const QUANTITY = /^0x[0-9a-fA-F]{1,64}$/;
+const HEX_DATA = /^0x(?:[0-9a-fA-F]{2})*$/;
+
 function quantity(v: unknown, method: string): bigint {
-  if (typeof v !== 'string' || !v.startsWith('0x')) throw new StateReadError('STATE_BAD_REPLY', `${method}: expected a quantity, got ${JSON.stringify(v)}`);
+  // BigInt('0xzz') throws a SyntaxError, and '0x' is no number: both are a bad reply, said so.
+  if (typeof v !== 'string' || !QUANTITY.test(v)) throw new StateReadError('STATE_BAD_REPLY', `${method}: expected a quantity, got ${JSON.stringify(v)?.slice(0, 80)}`);
   return BigInt(v);
 }
 
 function hexBytes(v: unknown, method: string): Uint8Array {
-  if (typeof v !== 'string' || !v.startsWith('0x') || v.length % 2 !== 0) throw new StateReadError('STATE_BAD_REPLY', `${method}: expected hex data, got ${JSON.stringify(v)?.slice(0, 80)}`);
+  // Buffer.from(…, 'hex') stops silently at the first bad digit: check every digit first.
+  if (typeof v !== 'string' || !HEX_DATA.test(v)) throw new StateReadError('STATE_BAD_REPLY', `${method}: expected hex data, got ${JSON.stringify(v)?.slice(0, 80)}`);
   return v.length === 2 ? EMPTY : Uint8Array.from(Buffer.from(v.slice(2), 'hex'));
 }
 
