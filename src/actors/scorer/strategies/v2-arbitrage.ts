@@ -91,13 +91,16 @@ function leastInputFor(hops: readonly V2Hop[], z: bigint): bigint | null {
 let cBest = 0n;
 let cBestP: bigint | null = null;
 
-function consider(hops: readonly V2Hop[], x: bigint): void {
+/**
+ * Keeps `x` (or, when `least`, the least input giving the same output, which is never worse) as
+ * the best when it pays more (ties: smaller input).
+ */
+function consider(hops: readonly V2Hop[], x: bigint, least: boolean): void {
   if (x < 1n) return;
   const out = cycleOut(hops, x);
   if (out === null) return;
-  // The least input for this output is never worse, so score that one.
-  const least = leastInputFor(hops, out);
-  const xi = least !== null && least < x ? least : x;
+  const li = least ? leastInputFor(hops, out) : null;
+  const xi = li !== null && li < x ? li : x;
   const p = out - xi;
   if (cBestP === null || p > cBestP || (p === cBestP && xi < cBest)) {
     cBestP = p;
@@ -138,7 +141,7 @@ export function sizeCycle(hops: readonly V2Hop[]): ArbitrageSize | null {
   if (xc < 1n) return null;
   cBest = 0n;
   cBestP = null;
-  for (let x = xc - SCAN; x <= xc + SCAN; x++) consider(hops, x);
+  for (let x = xc - SCAN; x <= xc + SCAN; x++) consider(hops, x, true);
   // Also scan in output space: when an intermediate token is coarse, the useful inputs are the
   // least ones for each output near the optimum, which an input-space window can straddle.
   const zc = cycleOut(hops, xc);
@@ -146,15 +149,17 @@ export function sizeCycle(hops: readonly V2Hop[]): ArbitrageSize | null {
     for (let z = zc - SCAN; z <= zc + SCAN; z++) {
       if (z < 1n) continue;
       const x = leastInputFor(hops, z);
-      if (x !== null) consider(hops, x);
+      if (x !== null) consider(hops, x, true);
     }
   }
   if (cBestP === null) return null;
-  // Window climb: move to any better input within ±SCAN until none is, so no near neighbour of
-  // the answer pays more (floors make the exact profit jagged by a wei or two around the optimum).
+  // Window climb on raw inputs: move to any better input within ±SCAN until none is, so no near
+  // neighbour pays more (floors make the exact profit jagged by a wei or two). Raw, not least
+  // inputs: with a coarse intermediate token the least inputs of neighbouring outputs form a
+  // plateau, flat to within a wei over many steps, and climbing it costs time and earns nothing.
   for (let i = 0; i < CLIMB_MAX; i++) {
     const from = cBest;
-    for (let x = from - SCAN; x <= from + SCAN; x++) consider(hops, x);
+    for (let x = from - SCAN; x <= from + SCAN; x++) consider(hops, x, false);
     if (cBest === from) break;
   }
   const best = cBest;
