@@ -17,12 +17,9 @@ import {
 } from '../../../../src/actors/decoder/calldata/call-context.js';
 import { RouterRegistry } from '../../../../src/actors/decoder/calldata/router-registry.js';
 import { type SwapIntent, createPackr, createUnpackr } from '../../../../src/messages/schema.js';
+import { SENDER, USDC, USER, WETH } from '../../../support/mainnet.js';
 
 const ROUTER = '0x68b3465833fb72a70ecdf485e0e4c7bd8665fc45';
-const USDC = '0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48';
-const WETH = '0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2';
-const USER = '0x00000000000000000000000000000000000b0b00';
-const SENDER = '0x5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e';
 const registry = new RouterRegistry();
 
 function context(overrides: Partial<CallContext> = {}): CallContext {

@@ -16,13 +16,11 @@ import { V2_PAIR_ABI } from '../../../../src/actors/decoder/calldata/v2-pair.js'
 import { V2_ROUTER_ABI } from '../../../../src/actors/decoder/calldata/v2-router.js';
 import { SWAP_ROUTER02_ABI, V3_ROUTER_ABI, V3_SHARED_ABI } from '../../../../src/actors/decoder/calldata/v3-router.js';
 import { mulberry32 } from '../../../support/prng.js';
+import { USDC, USER, WETH } from '../../../support/mainnet.js';
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..', '..', '..', '..');
 const MAINNET = join(ROOT, '..', 'shared', 'data', 'mainnet');
 const V2_ROUTER = '0x7a250d5630b4cf539739df2c5dacb4c659f2488d';
-const USDC = '0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48';
-const WETH = '0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2';
-const USER = '0x00000000000000000000000000000000000b0b00';
 const registry = new RouterRegistry();
 
 /** Every ABI classified here, for viem's decodeFunctionData as the independent reference. */

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { type Hex, encodeAbiParameters, encodePacked, getCreate2Address, keccak256, parseAbiParameters } from 'viem';
 import { clearPoolAddressCache, v2PairAddress, v3PoolAddress } from '../../../../src/actors/decoder/calldata/pool-address.js';
 import { mulberry32 } from '../../../support/prng.js';
+import { USDC, WETH } from '../../../support/mainnet.js';
 
 const V2_FACTORY = '0x5c69bee701ef814a2b6a3edd4b1652cb9cc5aa6f';
 const V2_HASH = '0x96e8ac4277198ff8b6f785478aa9a39f403cb768dd02cbee326c3e7da348845f';
@@ -10,8 +11,6 @@ const SUSHI_FACTORY = '0xc0aee478e3658e2610c5f7a4a2e1777ce9e4f2ac';
 const SUSHI_HASH = '0xe18a34eb0e04b04f7a0ac29a6e80748dca96319b42c54d679cb821dca90c6303';
 const V3_FACTORY = '0x1f98431c8ad98523631ae4a59f267346ea31f984';
 const V3_HASH = '0xe34f199b19b2b4f47f68442619d555527d244f78a3297ea89325f843f87b8b54';
-const USDC = '0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48';
-const WETH = '0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2';
 
 /** The same derivation with viem, as an independent reference. */
 function viemV2(factory: string, hash: string, a: string, b: string): string {

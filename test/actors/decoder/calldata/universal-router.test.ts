@@ -7,20 +7,10 @@ import { RouterRegistry } from '../../../../src/actors/decoder/calldata/router-r
 import { CONTRACT_BALANCE, Command, UNIVERSAL_ROUTER_ABI } from '../../../../src/actors/decoder/calldata/universal-router.js';
 import type { SwapLeg } from '../../../../src/messages/schema.js';
 import { mulberry32 } from '../../../support/prng.js';
+import { ADDRESS_THIS, DAI, DAI_WETH_V2, DEADLINE, MSG_SENDER, SENDER, USDC, USDC_WETH_500, USDC_WETH_V2, USER, WETH } from '../../../support/mainnet.js';
 
 const UR = '0x3fc91a3afd70395cd496c647d5a6cc9d4b2b7fad';
 const UR_V1 = '0xef1c6e67703c7bd7107eed8303fbe6ec2554bf6b';
-const USDC = '0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48';
-const WETH = '0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2';
-const DAI = '0x6b175474e89094c44da98b954eedeac495271d0f';
-const USER = '0x00000000000000000000000000000000000b0b00';
-const SENDER = '0x5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e';
-const MSG_SENDER = '0x0000000000000000000000000000000000000001';
-const ADDRESS_THIS = '0x0000000000000000000000000000000000000002';
-const USDC_WETH_500 = '0x88e6a0c2ddd26feeb64f039a2c41296fcb3f5640';
-const USDC_WETH_V2 = '0xb4e16d0168e52d35cacd2c6185b44281ec28c9dc';
-const DAI_WETH_V2 = '0xa478c2975ab1ea89e8196811f51a7b7ade33eb11';
-const DEADLINE = 1_700_000_000n;
 const registry = new RouterRegistry();
 
 const v3Input = (recipient: string, amount: bigint, bound: bigint, path: Hex, payerIsUser: boolean) =>

@@ -11,16 +11,12 @@ import {
 } from '../../../../src/actors/decoder/calldata/v2-router.js';
 import type { SwapLeg } from '../../../../src/messages/schema.js';
 import { mulberry32 } from '../../../support/prng.js';
+import { DAI, DEADLINE, USDC, USER, WETH } from '../../../support/mainnet.js';
 
 const ROUTER = '0x7a250d5630b4cf539739df2c5dacb4c659f2488d';
 const SUSHI = '0xd9e1ce17f2641f24ae83637ab66a2cca9c378b9f';
-const USDC = '0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48';
-const WETH = '0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2';
-const DAI = '0x6b175474e89094c44da98b954eedeac495271d0f';
-const USER = '0x00000000000000000000000000000000000b0b00';
 const USDC_WETH = '0xb4e16d0168e52d35cacd2c6185b44281ec28c9dc';
 const DAI_WETH = '0xa478c2975ab1ea89e8196811f51a7b7ade33eb11';
-const DEADLINE = 1_700_000_000n;
 const registry = new RouterRegistry();
 
 type FnName = (typeof V2_ROUTER_ABI)[number]['name'];

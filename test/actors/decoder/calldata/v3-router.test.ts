@@ -18,20 +18,10 @@ import { RouterRegistry } from '../../../../src/actors/decoder/calldata/router-r
 import { SWAP_ROUTER02_ABI, V3_ROUTER_ABI, V3_SHARED_ABI, decodeV3Path } from '../../../../src/actors/decoder/calldata/v3-router.js';
 import type { SwapLeg } from '../../../../src/messages/schema.js';
 import { mulberry32 } from '../../../support/prng.js';
+import { ADDRESS_THIS, DAI, DEADLINE, MSG_SENDER, SENDER, USDC, USDC_WETH_500, USDC_WETH_V2, USER, WETH, ZERO } from '../../../support/mainnet.js';
 
 const ROUTER = '0xe592427a0aece92de3edee1f18e0157c05861564';
 const ROUTER02 = '0x68b3465833fb72a70ecdf485e0e4c7bd8665fc45';
-const USDC = '0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48';
-const WETH = '0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2';
-const DAI = '0x6b175474e89094c44da98b954eedeac495271d0f';
-const USER = '0x00000000000000000000000000000000000b0b00';
-const SENDER = '0x5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e';
-const MSG_SENDER = '0x0000000000000000000000000000000000000001';
-const ADDRESS_THIS = '0x0000000000000000000000000000000000000002';
-const ZERO = '0x0000000000000000000000000000000000000000';
-const USDC_WETH_500 = '0x88e6a0c2ddd26feeb64f039a2c41296fcb3f5640';
-const USDC_WETH_V2 = '0xb4e16d0168e52d35cacd2c6185b44281ec28c9dc';
-const DEADLINE = 1_700_000_000n;
 const registry = new RouterRegistry();
 
 const V1_ABI = [...V3_ROUTER_ABI, ...V3_SHARED_ABI] as Abi;

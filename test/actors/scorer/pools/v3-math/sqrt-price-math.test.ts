@@ -10,29 +10,9 @@ import {
   getNextSqrtPriceFromInput,
   getNextSqrtPriceFromOutput,
 } from '../../../../../src/actors/scorer/pools/v3-math/sqrt-price-math.js';
+import { E18, encodePriceSqrt, isCode } from '../../../../support/v3.js';
 
-const E18 = 10n ** 18n;
-const isCode = (code: string) => (e: unknown) => e instanceof V3MathError && e.code === code;
 
-/** floor(sqrt(n)) by Newton's method from a start above the root (decreases monotonically). */
-function isqrt(n: bigint): bigint {
-  if (n < 2n) return n;
-  let x = 1n << BigInt(Math.ceil(n.toString(2).length / 2) + 1);
-  for (;;) {
-    const y = (x + n / x) >> 1n;
-    if (y >= x) return x;
-    x = y;
-  }
-}
-/**
- * v3-core's `encodePriceSqrt(reserve1, reserve0)` as bignumber.js computes it there: the ratio is
- * first rounded half-up to 40 decimal places (DECIMAL_PLACES: 40), which matters for 1/2^127
- * (5.9e-39, not 5.8775e-39), then floor(sqrt(ratio)·2^96).
- */
-function encodePriceSqrt(r1: bigint, r0: bigint): bigint {
-  const ratio40 = (r1 * 10n ** 40n * 2n + r0) / (2n * r0);
-  return isqrt((ratio40 << 192n) / 10n ** 40n);
-}
 
 // Cases from v3-core test/SqrtPriceMath.spec.ts (final revision, matching the contracts in node_modules).
 describe('SqrtPriceMath', () => {
