@@ -3,15 +3,13 @@ import { describe, it } from 'node:test';
 import { EarlyFilter, type StrategyName } from '../../../src/actors/decoder/early-filter.js';
 import type { DecodedTx, SwapIntent, SwapLeg } from '../../../src/messages/schema.js';
 import { testBlock } from '../../support/records.js';
+import { testLeg } from '../../support/swap-leg.js';
 
 const ALL: StrategyName[] = ['sandwich', 'backrun', 'arbitrage', 'liquidation'];
 const ROUTER = '0x7a250d5630b4cf539739df2c5dacb4c659f2488d';
 
 function leg(deadline: bigint | null): SwapLeg {
-  return {
-    protocol: 'uniswap-v2', exact: 'in', path: [], fees: [], pools: [], amountIn: 1n, amountInMax: null, amountOut: null, amountOutMin: 1n,
-    recipient: null, deadline, ethIn: false, ethOut: false, feeOnTransfer: false,
-  };
+  return testLeg({ amountIn: 1n, amountOutMin: 1n, deadline });
 }
 
 function tx(fields: Partial<DecodedTx>): DecodedTx {

@@ -8,6 +8,7 @@ import { CONTRACT_BALANCE, Command, UNIVERSAL_ROUTER_ABI } from '../../../../src
 import type { SwapLeg } from '../../../../src/messages/schema.js';
 import { mulberry32 } from '../../../support/prng.js';
 import { ADDRESS_THIS, DAI, DAI_WETH_V2, DEADLINE, MSG_SENDER, SENDER, USDC, USDC_WETH_500, USDC_WETH_V2, USER, WETH } from '../../../support/mainnet.js';
+import { testLeg } from '../../../support/swap-leg.js';
 
 const UR = '0x3fc91a3afd70395cd496c647d5a6cc9d4b2b7fad';
 const UR_V1 = '0xef1c6e67703c7bd7107eed8303fbe6ec2554bf6b';
@@ -34,23 +35,7 @@ function classify(data: Hex, value = 0n, sender: string | null = SENDER, to = UR
 }
 
 function leg(p: Partial<SwapLeg>): SwapLeg {
-  return {
-    protocol: 'uniswap-v3',
-    exact: 'in',
-    path: [],
-    fees: [],
-    pools: [],
-    amountIn: null,
-    amountInMax: null,
-    amountOut: null,
-    amountOutMin: null,
-    recipient: SENDER,
-    deadline: DEADLINE,
-    ethIn: false,
-    ethOut: false,
-    feeOnTransfer: false,
-    ...p,
-  };
+  return testLeg({ protocol: 'uniswap-v3', recipient: SENDER, deadline: DEADLINE, ...p });
 }
 
 describe('universal-router', () => {

@@ -12,6 +12,7 @@ import {
 import type { SwapLeg } from '../../../../src/messages/schema.js';
 import { mulberry32 } from '../../../support/prng.js';
 import { DAI, DEADLINE, USDC, USER, WETH } from '../../../support/mainnet.js';
+import { testLeg } from '../../../support/swap-leg.js';
 
 const ROUTER = '0x7a250d5630b4cf539739df2c5dacb4c659f2488d';
 const SUSHI = '0xd9e1ce17f2641f24ae83637ab66a2cca9c378b9f';
@@ -26,23 +27,7 @@ function calldata(functionName: FnName, args: readonly unknown[]): Uint8Array {
 }
 
 function leg(p: Partial<SwapLeg>): SwapLeg {
-  return {
-    protocol: 'uniswap-v2',
-    exact: 'in',
-    path: [],
-    fees: [],
-    pools: [],
-    amountIn: null,
-    amountInMax: null,
-    amountOut: null,
-    amountOutMin: null,
-    recipient: USER,
-    deadline: DEADLINE,
-    ethIn: false,
-    ethOut: false,
-    feeOnTransfer: false,
-    ...p,
-  };
+  return testLeg({ protocol: 'uniswap-v2', recipient: USER, deadline: DEADLINE, ...p });
 }
 
 /** Each Router02 swap function: its arguments, the tx value, and the one leg it must give. */

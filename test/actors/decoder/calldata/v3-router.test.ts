@@ -19,6 +19,7 @@ import { SWAP_ROUTER02_ABI, V3_ROUTER_ABI, V3_SHARED_ABI, decodeV3Path } from '.
 import type { SwapLeg } from '../../../../src/messages/schema.js';
 import { mulberry32 } from '../../../support/prng.js';
 import { ADDRESS_THIS, DAI, DEADLINE, MSG_SENDER, SENDER, USDC, USDC_WETH_500, USDC_WETH_V2, USER, WETH, ZERO } from '../../../support/mainnet.js';
+import { testLeg } from '../../../support/swap-leg.js';
 
 const ROUTER = '0xe592427a0aece92de3edee1f18e0157c05861564';
 const ROUTER02 = '0x68b3465833fb72a70ecdf485e0e4c7bd8665fc45';
@@ -53,23 +54,7 @@ function path(...hops: (string | number)[]): Hex {
 }
 
 function leg(p: Partial<SwapLeg>): SwapLeg {
-  return {
-    protocol: 'uniswap-v3',
-    exact: 'in',
-    path: [],
-    fees: [],
-    pools: [],
-    amountIn: null,
-    amountInMax: null,
-    amountOut: null,
-    amountOutMin: null,
-    recipient: USER,
-    deadline: null,
-    ethIn: false,
-    ethOut: false,
-    feeOnTransfer: false,
-    ...p,
-  };
+  return testLeg({ protocol: 'uniswap-v3', recipient: USER, ...p });
 }
 
 function classify(to: string, data: Hex, value = 0n, sender: string | null = null) {
