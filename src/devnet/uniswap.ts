@@ -1,19 +1,18 @@
 import { createRequire } from 'node:module';
 import {
   type Address,
-  encodeAbiParameters,
   encodeDeployData,
   encodeFunctionData,
-  encodePacked,
   getAddress,
   getContractAddress,
-  getCreate2Address,
   type Hex,
   keccak256,
   maxUint256,
   parseAbi,
 } from 'viem';
 import { privateKeyToAddress } from 'viem/accounts';
+import * as poolAddress from '../actors/decoder/calldata/pool-address.js';
+import { V3_ROUTER_ABI, V3_SHARED_ABI } from '../actors/decoder/calldata/v3-router.js';
 import { OrionError } from '../runtime/errors.js';
 import { mulberry32 } from '../runtime/prng.js';
 import { type Anvil, type RpcCall, rpc, rpcBatch } from './anvil.js';
@@ -179,20 +178,8 @@ export const V3_POOL_ABI = parseAbi([
   'event Swap(address indexed sender, address indexed recipient, int256 amount0, int256 amount1, uint160 sqrtPriceX96, uint128 liquidity, int24 tick)',
 ]);
 
-/** v3-periphery SwapRouter (the 2021 one: deadlines in the params, no `ADDRESS_THIS`). */
-export const V3_SWAP_ROUTER_ABI = parseAbi([
-  'struct ExactInputSingleParams { address tokenIn; address tokenOut; uint24 fee; address recipient; uint256 deadline; uint256 amountIn; uint256 amountOutMinimum; uint160 sqrtPriceLimitX96; }',
-  'struct ExactInputParams { bytes path; address recipient; uint256 deadline; uint256 amountIn; uint256 amountOutMinimum; }',
-  'struct ExactOutputSingleParams { address tokenIn; address tokenOut; uint24 fee; address recipient; uint256 deadline; uint256 amountOut; uint256 amountInMaximum; uint160 sqrtPriceLimitX96; }',
-  'struct ExactOutputParams { bytes path; address recipient; uint256 deadline; uint256 amountOut; uint256 amountInMaximum; }',
-  'function exactInputSingle(ExactInputSingleParams params) payable returns (uint256 amountOut)',
-  'function exactInput(ExactInputParams params) payable returns (uint256 amountOut)',
-  'function exactOutputSingle(ExactOutputSingleParams params) payable returns (uint256 amountIn)',
-  'function exactOutput(ExactOutputParams params) payable returns (uint256 amountIn)',
-  'function multicall(bytes[] data) payable returns (bytes[] results)',
-  'function unwrapWETH9(uint256 amountMinimum, address recipient) payable',
-  'function refundETH() payable',
-]);
+/** v3-periphery SwapRouter (the 2021 one: deadlines in the params, no `ADDRESS_THIS`), as the decoder knows it. */
+export const V3_SWAP_ROUTER_ABI = [...V3_ROUTER_ABI, ...V3_SHARED_ABI] as const;
 
 /** NonfungiblePositionManager: pool creation and minting. */
 export const V3_POSITION_MANAGER_ABI = parseAbi([
@@ -206,17 +193,14 @@ export function sortTokens(a: Address, b: Address): [Address, Address] {
   return BigInt(a) < BigInt(b) ? [a, b] : [b, a];
 }
 
-/** The CREATE2 address of the V2 pair of `a` and `b` under `factory`, as `UniswapV2Library.pairFor` computes it. */
+/** The CREATE2 address of the V2 pair of `a` and `b` under `factory` (the decoder's derivation, checksummed). */
 export function v2PairAddress(factory: Address, initCodeHash: Hex, a: Address, b: Address): Address {
-  const [t0, t1] = sortTokens(a, b);
-  return getCreate2Address({ from: factory, salt: keccak256(encodePacked(['address', 'address'], [t0, t1])), bytecodeHash: initCodeHash });
+  return getAddress(poolAddress.v2PairAddress(factory.toLowerCase(), initCodeHash.toLowerCase(), a.toLowerCase(), b.toLowerCase()));
 }
 
-/** The CREATE2 address of a V3 pool, as periphery's `PoolAddress.computeAddress` computes it. */
+/** The CREATE2 address of a V3 pool, as periphery's `PoolAddress.computeAddress` (the decoder's derivation, checksummed). */
 export function v3PoolAddress(factory: Address, initCodeHash: Hex, a: Address, b: Address, fee: number): Address {
-  const [t0, t1] = sortTokens(a, b);
-  const salt = keccak256(encodeAbiParameters([{ type: 'address' }, { type: 'address' }, { type: 'uint24' }], [t0, t1, fee]));
-  return getCreate2Address({ from: factory, salt, bytecodeHash: initCodeHash });
+  return getAddress(poolAddress.v3PoolAddress(factory.toLowerCase(), initCodeHash.toLowerCase(), a.toLowerCase(), b.toLowerCase(), fee));
 }
 
 // ---------------------------------------------------------------------------------------------

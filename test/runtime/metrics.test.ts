@@ -176,6 +176,18 @@ describe('StageMetrics', () => {
   });
 });
 
+describe('StageMetrics.countKeyed', () => {
+  it('default: adds to the counter named <prefix>.<key>, beside plain counters of the same name', () => {
+    const m = new StageMetrics();
+    m.countKeyed('reject', 'TX_EMPTY');
+    m.countKeyed('reject', 'TX_EMPTY', 2);
+    m.countKeyed('intent', 'v2-pair');
+    m.count('reject.TX_EMPTY');
+    assert.deepEqual({ ...m.counters }, { 'reject.TX_EMPTY': 4, 'intent.v2-pair': 1 });
+    assert.deepEqual(m.snapshot().counters, { 'reject.TX_EMPTY': 4, 'intent.v2-pair': 1 });
+  });
+});
+
 describe('StageMetricsView', () => {
   it('default', () => {
     const s = new StageMetricsView().summary();

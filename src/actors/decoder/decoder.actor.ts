@@ -38,9 +38,9 @@ export class Decoder implements Actor {
 
   onStart(): void {
     const backend = recoveryBackend();
-    this.ctx.metrics.count(`secp256k1.${backend}`, 0);
-    const log = backend === 'native' ? this.ctx.log.info : this.ctx.log.warn;
-    log.call(this.ctx.log, `sender recovery: ${backend === 'native' ? 'native libsecp256k1' : 'pure JS (native secp256k1 binding did not load; ~50x slower)'}`, { backend });
+    this.ctx.metrics.countKeyed('secp256k1', backend, 0);
+    if (backend === 'native') this.ctx.log.info('sender recovery: native libsecp256k1', { backend });
+    else this.ctx.log.warn('sender recovery: pure JS (the native secp256k1 binding did not load; ~50x slower)', { backend });
   }
 
   onBatch(msgs: Message[]): void {
@@ -73,7 +73,7 @@ export class Decoder implements Actor {
       }
     } catch (err) {
       if (!(err instanceof TxDecodeError)) throw err;
-      metrics.count(`reject.${err.code}`);
+      metrics.countKeyed('reject', err.code);
       return;
     }
     if (tx.hashMismatch) metrics.count('hashMismatch');
@@ -81,13 +81,13 @@ export class Decoder implements Actor {
     tx.source = raw.source;
     const c = classifyCalldataWithReason(tx.to, tx.input, tx.value, this.registry, tx.from);
     tx.intent = c.intent;
-    metrics.count(`calldata.${c.reason}`);
+    metrics.countKeyed('calldata', c.reason);
     const drop = this.filter.check(tx, this.head);
     if (drop !== null) {
-      metrics.count(`filtered.${drop}`);
+      metrics.countKeyed('filtered', drop);
       return;
     }
-    if (tx.intent !== null) metrics.count(`intent.${tx.intent.kind}`);
+    if (tx.intent !== null) metrics.countKeyed('intent', tx.intent.kind);
     metrics.count('decoded');
     ctx.emit('out', Kind.DecodedTx, m.seq, 0, m.firstSeenNs, tx);
     recordNs(this.seenToDecoded, monoNs() - m.firstSeenNs);

@@ -33,6 +33,8 @@ export class Ingest implements Actor {
   private readonly blocks = new HashWindow<Sighting>(1024);
   private readonly sources: Source[] = [];
   private readonly names: string[];
+  /** Counter names per source, built once: `source.<name>.txs|first|blocks`. */
+  private readonly keys: { txs: string; first: string; blocks: string }[];
   private readonly frameToRing;
   private readonly lag: ReturnType<ActorContext['metrics']['histogram']>[];
   private recorder: CaptureWriter | null = null;
@@ -43,6 +45,7 @@ export class Ingest implements Actor {
   constructor(private readonly ctx: ActorContext<IngestConfig>) {
     this.txs = new HashWindow<Sighting>(ctx.config.dedupeWindow);
     this.names = ctx.config.sources.map((s) => s.name);
+    this.keys = this.names.map((n) => ({ txs: `source.${n}.txs`, first: `source.${n}.first`, blocks: `source.${n}.blocks` }));
     this.frameToRing = ctx.metrics.histogram('frameToRing');
     this.lag = this.names.map((n) => ctx.metrics.histogram(`lag.${n}`));
   }
@@ -83,8 +86,8 @@ export class Ingest implements Actor {
 
   private onTx(source: number, seenNs: number, hash: string, raw: Uint8Array | null, rpc: RpcTransaction | null): void {
     const m = this.ctx.metrics;
-    const name = this.names[source] ?? String(source);
-    m.count(`source.${name}.txs`);
+    const keys = this.keys[source]!;
+    m.count(keys.txs);
     this.recorder?.writeTx(seenNs, source, { raw, rpc, hash });
     const first = this.txs.get(hash);
     if (first !== undefined) {
@@ -94,7 +97,7 @@ export class Ingest implements Actor {
       return;
     }
     this.txs.add(hash, { source, seenNs });
-    m.count(`source.${name}.first`);
+    m.count(keys.first);
     m.count('unique.txs');
     const msg: RawTx = { source, raw, rpc, hash };
     if (this.lossless[source]) {
@@ -114,8 +117,7 @@ export class Ingest implements Actor {
 
   private onBlock(source: number, seenNs: number, block: BlockEvent): void {
     const m = this.ctx.metrics;
-    const name = this.names[source] ?? String(source);
-    m.count(`source.${name}.blocks`);
+    m.count(this.keys[source]!.blocks);
     this.recorder?.writeBlock(seenNs, source, block);
     if (this.blocks.get(block.hash) !== undefined) return;
     this.blocks.add(block.hash, { source, seenNs });
