@@ -51,8 +51,20 @@ export interface LivePipelineOptions {
 }
 
 /**
- * The live pipeline: real ingest (node websockets, captures) and decoder; simulator, scorer and
- * submitter are pass-through stand-ins until their issues replace them.
+ * HTTP JSON-RPC URL of the node the simulator and scorer read state from: `explicit`, else the
+ * first `rpc-ws` source's URL with `ws` → `http` (anvil, geth and reth serve both on one port).
+ */
+export function stateRpcUrl(config: EngineConfig, explicit: string | null): string | null {
+  if (explicit !== null) return explicit;
+  for (const s of config.ingest.sources) if (s.kind === 'rpc-ws') return s.url.replace(/^ws(s?):\/\//, 'http$1://');
+  return null;
+}
+
+/**
+ * The live pipeline: real ingest (node websockets, captures), decoder, simulator and scorer; the
+ * submitter is a pass-through stand-in until its issue replaces it. The simulator and scorer read
+ * state from a node ({@link stateRpcUrl}).
+ * @throws TypeError naming `config.simulator.rpcUrl` when the full pipeline has no node to read.
  */
 export function livePipeline(config: EngineConfig, opts: LivePipelineOptions = {}): PipelineSpec {
   const until = opts.until ?? 'submitter';
@@ -62,11 +74,23 @@ export function livePipeline(config: EngineConfig, opts: LivePipelineOptions = {
   const workers: Record<string, URL> = {
     ingest: new URL('./actors/ingest/ingest.worker.js', import.meta.url),
     decoder: new URL('./actors/decoder/decoder.worker.js', import.meta.url),
+    simulator: new URL('./actors/simulator/simulator.worker.js', import.meta.url),
+    scorer: new URL('./actors/scorer/scorer.worker.js', import.meta.url),
   };
+  const chainId = opts.chainId ?? config.decoder.chainId;
   const configs: Record<string, unknown> = {
-    ingest: { ...config.ingest, chainId: opts.chainId ?? config.decoder.chainId },
+    ingest: { ...config.ingest, chainId },
     decoder: config.decoder,
   };
+  if (until === 'submitter') {
+    const simUrl = stateRpcUrl(config, config.simulator.rpcUrl);
+    const scoreUrl = stateRpcUrl(config, config.scorer.rpcUrl);
+    if (simUrl === null || scoreUrl === null) {
+      throw new TypeError(`config.${simUrl === null ? 'simulator' : 'scorer'}.rpcUrl: the simulator and scorer read state from a node; set it or add an rpc-ws ingest source`);
+    }
+    configs.simulator = { ...config.simulator, rpcUrl: simUrl, chainId: config.simulator.chainId ?? chainId ?? 1 };
+    configs.scorer = { ...config.scorer, rpcUrl: scoreUrl, chainId: config.scorer.chainId ?? chainId ?? 1 };
+  }
   const stages: StageSpec[] = names.map((name, i) => ({
     name,
     worker: workers[name] ?? pass,

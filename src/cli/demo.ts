@@ -1,8 +1,10 @@
 import { parseArgs } from 'node:util';
 import { type Devnet, startDevnet } from '../devnet/devnet.js';
-import { devnetRouters } from '../devnet/routers.js';
+import { devnetEngineConfig } from '../devnet/engine-config.js';
 import type { TrafficRun } from '../devnet/traffic.js';
+import type { Opportunity } from '../actors/scorer/opportunity.js';
 import { Engine, type EngineStats, STAGES } from '../engine.js';
+import { Kind } from '../messages/schema.js';
 import { type ConfigInput, type EngineConfig, loadConfig } from '../runtime/config.js';
 import { fail } from './common.js';
 
@@ -11,8 +13,10 @@ export const DEMO_HELP = `Usage: orion demo [options]
 Starts a local devnet (anvil from npm on 127.0.0.1, Uniswap V2 ×2 and V3 deployed from the npm
 artifacts), sends it a realistic transaction mix, and runs Orion against it: ingest subscribes
 to the node's pending transactions, the decoder decodes every type, recovers senders and
-classifies swaps; simulator, scorer and submitter are pass-through stand-ins until their issues
-land. One status line per second on stderr; Ctrl-C drains every stage and stops cleanly.
+classifies swaps, the simulator runs what the decoder could not classify in the EVM, and the
+scorer finds V2 sandwiches and backrun arbitrages, each verified as a bundle in the EVM from the
+devnet's searcher account (the submitter is a pass-through stand-in until its issue lands). One
+status line per second on stderr; Ctrl-C drains every stage and stops cleanly.
 
 Options:
   --rate N          Devnet transactions per second (default 50)
@@ -44,6 +48,22 @@ export interface DemoSummary {
   /** Live modes: what ingest and the decoder did. */
   txs?: { received: number; decoded: number; rejected: Record<string, number>; filtered: Record<string, number>; intents: Record<string, number>; blocks: number };
   traffic?: { sent: number; accepted: number; achievedRate: number };
+  /** Live modes: opportunities emitted, by kind (verified or, without a searcher, unverified). */
+  opportunities?: Record<string, number>;
+  /** Opportunities the EVM verification rejected, by reason. */
+  rejectedOpportunities?: Record<string, number>;
+  /** Sum of the predicted net profit (wei) of the emitted, non-rejected opportunities; a decimal string. */
+  predictedNetProfitWei?: string;
+  /** First seen → scored (closed form) and → verified, µs. */
+  firstSeenToOpportunityUs?: { p50: number; p99: number };
+  firstSeenToVerifiedUs?: { p50: number; p99: number };
+}
+
+/** Tally of the opportunities the engine emitted. */
+interface OppTally {
+  byKind: Record<string, number>;
+  rejected: Record<string, number>;
+  netWei: bigint;
 }
 
 function byPrefix(counters: Record<string, number>, prefix: string): Record<string, number> {
@@ -52,7 +72,7 @@ function byPrefix(counters: Record<string, number>, prefix: string): Record<stri
   return out;
 }
 
-function summarize(s: EngineStats, mode: DemoSummary['mode']): DemoSummary {
+function summarize(s: EngineStats, mode: DemoSummary['mode'], opps?: OppTally): DemoSummary {
   const latencyUs: DemoSummary['latencyUs'] = {};
   let restarts = 0;
   let deadLetters = 0;
@@ -80,6 +100,14 @@ function summarize(s: EngineStats, mode: DemoSummary['mode']): DemoSummary {
     const rejected = byPrefix(dec.counters, 'reject.');
     const filtered = byPrefix(dec.counters, 'filtered.');
     out.txs = { received: ing['unique.txs'] ?? 0, decoded: dec.counters.decoded ?? 0, rejected, filtered, intents: byPrefix(dec.counters, 'intent.'), blocks: ing['unique.blocks'] ?? 0 };
+  }
+  if (mode !== 'synthetic' && opps) {
+    out.opportunities = { ...opps.byKind };
+    out.rejectedOpportunities = { ...opps.rejected };
+    out.predictedNetProfitWei = opps.netWei.toString();
+    const h = s.stages.scorer?.histogramsUs;
+    if (h?.firstSeenToScored) out.firstSeenToOpportunityUs = { p50: h.firstSeenToScored.p50, p99: h.firstSeenToScored.p99 };
+    if (h?.firstSeenToVerified) out.firstSeenToVerifiedUs = { p50: h.firstSeenToVerified.p50, p99: h.firstSeenToVerified.p99 };
   }
   return out;
 }
@@ -158,8 +186,10 @@ export async function demo(argv: string[]): Promise<void> {
       try {
         const { anvil, deployment } = devnet;
         url = anvil.wsUrl;
-        routers = [...routers, ...devnetRouters(deployment)];
+        const dc = devnetEngineConfig(devnet);
+        routers = [...routers, ...(dc.decoder!.routers as typeof routers)];
         chainId = anvil.chainId;
+        Object.assign(overrides, { simulator: { ...dc.simulator, ...overrides.simulator }, scorer: { ...dc.scorer, ...overrides.scorer } });
         log(`devnet ready in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${anvil.rpcUrl} (pid ${anvil.pid}), ${deployment.tokens.length} tokens, ${deployment.v2.reduce((n, v) => n + v.pairs.length, 0)} V2 pairs on ${deployment.v2.length} factories, ${deployment.v3?.pools.length ?? 0} V3 pools`);
         traffic = devnet.traffic({ rate: rate ?? 50, keepRecords: false });
       } catch (err) {
@@ -188,6 +218,16 @@ export async function demo(argv: string[]): Promise<void> {
   }
 
   const engine = new Engine(config);
+  const opps: OppTally = { byKind: {}, rejected: {}, netWei: 0n };
+  engine.onOutput((m) => {
+    if (m.kind !== Kind.Opportunity) return;
+    const o = m.data as Opportunity;
+    if (o.verification === 'rejected') opps.rejected[o.rejectReason?.split(':')[0] ?? 'unknown'] = (opps.rejected[o.rejectReason?.split(':')[0] ?? 'unknown'] ?? 0) + 1;
+    else {
+      opps.byKind[o.kind] = (opps.byKind[o.kind] ?? 0) + 1;
+      opps.netWei += o.profit.netWei;
+    }
+  });
   const tty = process.stderr.isTTY;
   const what = mode === 'synthetic' ? `synthetic stages, ${config.synthetic.rate || 'max'} records/s` : mode === 'devnet' ? `devnet traffic ${rate ?? 50} tx/s` : `node ${values.rpc}`;
   log(`orion demo: ${STAGES.join(' → ')} on ${STAGES.length} worker threads (${what})${duration ? `, ${duration} s` : ', Ctrl-C to stop'}`);
@@ -206,9 +246,10 @@ export async function demo(argv: string[]): Promise<void> {
     const now = performance.now();
     const rateNow = Math.round(((s.output.records - last.n) * 1000) / (now - last.t));
     last = { t: now, n: s.output.records };
-    const sum = summarize(s, mode);
+    const sum = summarize(s, mode, opps);
+    const oppLine = sum.opportunities ? `  opps ${Object.values(sum.opportunities).reduce((a, b) => a + b, 0)} (rejected ${Object.values(sum.rejectedOpportunities ?? {}).reduce((a, b) => a + b, 0)})` : '';
     const txs = sum.txs
-      ? `  txs ${sum.txs.received} decoded ${sum.txs.decoded} swaps ${Object.values(sum.txs.intents).reduce((a, b) => a + b, 0)} rejected ${Object.values(sum.txs.rejected).reduce((a, b) => a + b, 0)} filtered ${Object.values(sum.txs.filtered).reduce((a, b) => a + b, 0)} blocks ${sum.txs.blocks}`
+      ? `  txs ${sum.txs.received} decoded ${sum.txs.decoded} swaps ${Object.values(sum.txs.intents).reduce((a, b) => a + b, 0)} rejected ${Object.values(sum.txs.rejected).reduce((a, b) => a + b, 0)} filtered ${Object.values(sum.txs.filtered).reduce((a, b) => a + b, 0)} blocks ${sum.txs.blocks}${oppLine}`
       : '';
     const line = `${s.uptimeSec.toFixed(0).padStart(4)}s  ${String(rateNow).padStart(6)} rec/s${txs}  e2e p50 ${sum.endToEndUs.p50} µs p99 ${sum.endToEndUs.p99} µs  restarts ${sum.restarts}  drops ${sum.drops}`;
     process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
@@ -222,7 +263,7 @@ export async function demo(argv: string[]): Promise<void> {
     const report = await traffic?.stop();
     await engine.stop();
     await devnet?.stop();
-    const sum = summarize(engine.stats(), mode);
+    const sum = summarize(engine.stats(), mode, opps);
     if (report) sum.traffic = { sent: report.sent, accepted: report.accepted, achievedRate: Math.round(report.achievedRate * 10) / 10 };
     if (values.json) process.stdout.write(`${JSON.stringify(sum)}\n`);
     else {
@@ -230,6 +271,10 @@ export async function demo(argv: string[]): Promise<void> {
       if (sum.txs) {
         log(`  txs: ${sum.txs.received} received, ${sum.txs.decoded} decoded, ${sum.txs.blocks} blocks`);
         log(`  swap intents: ${JSON.stringify(sum.txs.intents)}  rejected: ${JSON.stringify(sum.txs.rejected)}  filtered: ${JSON.stringify(sum.txs.filtered)}`);
+      }
+      if (sum.opportunities) {
+        log(`  opportunities: ${JSON.stringify(sum.opportunities)}  rejected by verification: ${JSON.stringify(sum.rejectedOpportunities)}  predicted net ${sum.predictedNetProfitWei} wei`);
+        if (sum.firstSeenToOpportunityUs) log(`  first seen → scored p50 ${sum.firstSeenToOpportunityUs.p50} µs p99 ${sum.firstSeenToOpportunityUs.p99} µs${sum.firstSeenToVerifiedUs ? `; → verified p50 ${sum.firstSeenToVerifiedUs.p50} µs p99 ${sum.firstSeenToVerifiedUs.p99} µs` : ''}`);
       }
       for (const [name, l] of Object.entries(sum.latencyUs)) {
         log(`  ${name.padEnd(10)} service p50 ${l.serviceP50} µs p99 ${l.serviceP99} µs   queue wait p50 ${l.queueWaitP50} µs p99 ${l.queueWaitP99} µs`);

@@ -31,6 +31,13 @@ export interface Devnet {
   readonly hardfork: string;
   /** Keys of `deployment.accounts`, the traders (anvil keys 1..9; key 0 deployed and keeps the rest of the tokens). */
   readonly traderKeys: readonly Hex[];
+  /**
+   * The searcher's key: the last trader (funded with every token and WETH, routers approved). The
+   * traffic generator never sends from it, so the engine's plans own its nonces.
+   */
+  readonly searcherKey: Hex;
+  /** Address of {@link searcherKey}, lowercase. */
+  readonly searcher: string;
   /** Starts a traffic generator against this devnet; the seed defaults to the devnet's. */
   traffic(opts: Omit<TrafficOptions, 'seed'> & { seed?: number }): TrafficRun;
   /** Stops every traffic run, then anvil. */
@@ -74,9 +81,11 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
     deployment,
     hardfork,
     traderKeys,
+    searcherKey: traderKeys[traderKeys.length - 1]!,
+    searcher: privateKeyToAddress(traderKeys[traderKeys.length - 1]!).toLowerCase(),
     traffic(trafficOpts) {
       const run = startTraffic(
-        { rpcUrl: anvil.rpcUrl, wsUrl: anvil.wsUrl, chainId: anvil.chainId, deployment, privateKeys: traderKeys, hardfork },
+        { rpcUrl: anvil.rpcUrl, wsUrl: anvil.wsUrl, chainId: anvil.chainId, deployment, privateKeys: traderKeys.slice(0, -1), hardfork },
         { ...trafficOpts, seed: trafficOpts.seed ?? seed },
       );
       runs.add(run);

@@ -43,6 +43,19 @@ export interface Message<T = unknown> extends Envelope {
   data: T;
 }
 
+/**
+ * A record whose payload is still msgpack: the envelope plus where the encoded bytes lie, for stages
+ * that forward records without decoding them (`Actor.onRawBatch`). The bytes belong to the reader
+ * and stay valid only until the batch they came in is handled.
+ */
+export interface RawMessage extends Envelope {
+  /** The reader's buffer holding the payload. */
+  bytes: Uint8Array;
+  /** Payload range in {@link bytes}: `[start, end)`. */
+  start: number;
+  end: number;
+}
+
 /** Outputs one input may derive; `sub` must stay below this. */
 export const MAX_SUB = 65536;
 

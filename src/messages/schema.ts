@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Packr, Unpackr } from 'msgpackr';
+import type { Opportunity } from '../actors/scorer/opportunity.js';
+
+export type { Opportunity } from '../actors/scorer/opportunity.js';
 
 /**
  * The one message schema of Orion, shared by every thread: the record kinds, their msgpackr
@@ -18,6 +21,10 @@ export const Kind = {
   RawTx: 3,
   /** A decoded, sender-recovered, validated transaction with its swap intent, from the decoder. */
   DecodedTx: 4,
+  /** A transaction the decoder could not classify, run in the EVM on the head state: what it did. */
+  SimulatedTx: 5,
+  /** A scored (and, when configured, EVM-verified) MEV opportunity, from the scorer. */
+  Opportunity: 6,
 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
 
@@ -174,12 +181,58 @@ export interface DecodedTx {
   intent: SwapIntent | null;
 }
 
+/** One log a simulated transaction emitted (0x-hex, lowercase). */
+export interface SimLogRecord {
+  address: string;
+  topics: string[];
+  data: string;
+}
+
+/**
+ * A Uniswap pool a simulated transaction moved, with its state before and after it: V2
+ * `[reserve0, reserve1]`, V3 `[sqrtPriceX96, tick, liquidity]`.
+ */
+export interface PoolTouch {
+  address: string;
+  protocol: 'uniswap-v2' | 'uniswap-v3';
+  before: bigint[];
+  after: bigint[];
+}
+
+/** Net change of the sender's balance of one token (`eth` for ether, before gas). */
+export interface BalanceChange {
+  token: string;
+  delta: bigint;
+}
+
+/**
+ * Payload of {@link Kind.SimulatedTx}: what an unclassified transaction did when run on the head
+ * state, as the scorer needs it (pools moved and how, the sender's balance changes).
+ */
+export interface SimulatedTx {
+  tx: DecodedTx;
+  /** Head block whose state it ran on (the pending block is this + 1). */
+  block: number;
+  status: 'success' | 'revert' | 'halt' | 'invalid';
+  gasUsed: bigint;
+  logs: SimLogRecord[];
+  revertReason: string | null;
+  /** The EVM exception or why the VM refused the transaction; null on success. */
+  error: string | null;
+  pools: PoolTouch[];
+  balanceChanges: BalanceChange[];
+  /** Monotonic ns when the simulation finished. */
+  simulatedNs: number;
+}
+
 /** Payload type of each kind. */
 export interface PayloadOf {
   [Kind.SyntheticTx]: SyntheticTx;
   [Kind.BlockEvent]: BlockEvent;
   [Kind.RawTx]: RawTx;
   [Kind.DecodedTx]: DecodedTx;
+  [Kind.SimulatedTx]: SimulatedTx;
+  [Kind.Opportunity]: Opportunity;
 }
 
 /**
@@ -203,6 +256,17 @@ const STRUCTURES: readonly (readonly string[])[] = [
   ],
   ['address', 'storageKeys'],
   ['chainId', 'address', 'nonce', 'yParity', 'r', 's', 'authority'],
+  ['tx', 'block', 'status', 'gasUsed', 'logs', 'revertReason', 'error', 'pools', 'balanceChanges', 'simulatedNs'],
+  ['address', 'topics', 'data'],
+  ['address', 'protocol', 'before', 'after'],
+  ['token', 'delta'],
+  [
+    'id', 'kind', 'victimHashes', 'targetBlock', 'pools', 'tokenPath', 'amountIn', 'profit', 'plan', 'timings',
+    'verification', 'simulatedNet', 'rejectReason', 'baseFee', 'gas', 'searcher',
+  ],
+  ['token', 'gross', 'gasCost', 'net', 'grossWei', 'gasCostWei', 'netWei'],
+  ['firstSeenNs', 'scoredNs', 'verifiedNs'],
+  ['gasUsed', 'gasLimit', 'priorityFee'],
 ];
 
 /** sha256 over the version, kinds and structures; identical in every thread of one build. */

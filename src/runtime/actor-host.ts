@@ -1,6 +1,6 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { RecordReader, RecordWriter } from '../messages/codec.js';
-import { MAX_SUB, type Message, recordId } from '../messages/envelope.js';
+import { MAX_SUB, type Message, type RawMessage, recordId } from '../messages/envelope.js';
 import { type Kind, SCHEMA_HASH } from '../messages/schema.js';
 import type { Actor, ActorContext, ActorFactory, ActorReport, ActorWorkerData } from './actor.js';
 import { monoNs } from './clock.js';
@@ -61,6 +61,8 @@ export function hostActor<C>(factory: ActorFactory<C>): void {
   });
 }
 
+const NO_BYTES = new Uint8Array(0);
+
 /** Errors already reported to the supervisor, so a bootstrap failure is not reported twice. */
 const reported = new WeakSet<object>();
 
@@ -72,6 +74,7 @@ class ActorHost<C> {
   private readonly strategy: WaitStrategy;
   private readonly writers = new Map<string, RecordWriter>();
   private readonly input: RingBuffer | null;
+  private readonly reader: RecordReader | null;
   private actor!: Actor;
   private heartbeat = 0;
   private nextMetricsNs = 0;
@@ -85,6 +88,7 @@ class ActorHost<C> {
     this.ctl = this.control.i32;
     this.strategy = createWaitStrategy(data.runtime.wait.strategy, data.runtime.wait.spinMicros);
     this.input = data.input ? new RingBuffer(data.input) : null;
+    this.reader = this.input ? new RecordReader(this.input) : null;
     for (const [port, sab] of Object.entries(data.outputs)) this.writers.set(port, new RecordWriter(new RingBuffer(sab)));
   }
 
@@ -122,6 +126,7 @@ class ActorHost<C> {
       clearInterval(keepAlive);
     }
     await this.actor.onStop?.();
+    await this.settleAll();
     Atomics.store(this.ctl, STATE, ActorState.STOPPED); // release: the supervisor may now mark downstream's upstream as done
     report({ t: 'stopped', snapshot: this.metrics.snapshot() });
   }
@@ -139,6 +144,11 @@ class ActorHost<C> {
       restarts: d.restarts,
       emit: (port, kind, seq, sub, firstSeenNs, payload) => this.emit(port, kind, seq, sub, firstSeenNs, payload),
       offer: (port, kind, seq, sub, firstSeenNs, payload) => this.offer(port, kind, seq, sub, firstSeenNs, payload),
+      forward: (port, msg) => this.forward(port, msg),
+      decode: (msg) => {
+        if (!this.reader) throw new OrionError('ORION_ERR_CONFIG', `actor ${d.name} has no input ring to decode from`, { fatal: true });
+        return this.reader.decodeRaw(msg);
+      },
       nextSeq: () => {
         const s = f64[NEXT_SEQ_F64]!;
         f64[NEXT_SEQ_F64] = s + 1; // plain: only this thread writes it; read by the supervisor after we died
@@ -167,7 +177,18 @@ class ActorHost<C> {
   private emit(port: string, kind: Kind, seq: number, sub: number, firstSeenNs: number, payload: unknown): void {
     if (sub !== 0) this.checkSub(sub);
     const w = this.writer(port);
-    let status = w.write(kind, seq, sub, firstSeenNs, payload);
+    this.finishWrite(port, w, w.write(kind, seq, sub, firstSeenNs, payload), seq);
+  }
+
+  private forward(port: string, m: RawMessage): void {
+    if (m.sub !== 0) this.checkSub(m.sub);
+    const w = this.writer(port);
+    this.finishWrite(port, w, w.writeEncoded(m.kind, m.seq, m.sub, m.firstSeenNs, m.bytes, m.start, m.end), m.seq);
+  }
+
+  /** Finishes a write that must not be dropped: waits out FULL, reports TOO_LARGE. */
+  private finishWrite(port: string, w: RecordWriter, first: WriteStatus, seq: number): void {
+    let status = first;
     while (status === WriteStatus.FULL) {
       // Backpressure: the consumer is slow or restarting; keep beating so we are not taken for hung.
       this.beat();
@@ -220,8 +241,21 @@ class ActorHost<C> {
     return ring.waitForDataAsync(this.data.runtime.heartbeatIntervalMs);
   }
 
+  /** Message objects {@link RecordReader.nextRaw} fills, reused batch after batch; never replaced. */
+  private readonly rawPool: RawMessage[] = [];
+  /** For each batch size n, an array of the first n pooled messages: a raw batch allocates nothing. */
+  private readonly rawBatches: RawMessage[][] = [];
+
+  private rawSlot(i: number): RawMessage {
+    return (this.rawPool[i] ??= { kind: 0 as Kind, seq: 0, sub: 0, firstSeenNs: 0, enqueueNs: 0, bytes: NO_BYTES, start: 0, end: 0 });
+  }
+
   private async consumeLoop(input: RingBuffer): Promise<void> {
-    const reader = new RecordReader(input);
+    const reader = this.reader!;
+    const raw = this.actor.onRawBatch !== undefined;
+    // Decoded messages of the batch being read; handed over as an exact-length copy, then cleared
+    // so the next batch does not keep them alive.
+    const pending: (Message | null)[] = [];
     const rt = this.data.runtime;
     const actor = this.actor;
     const m = this.metrics;
@@ -230,6 +264,7 @@ class ActorHost<C> {
     const carefulUntil = this.data.carefulUntil >>> 0;
     for (;;) {
       this.beat();
+      if (this.settleError !== null) throw this.settleError;
       const stop = this.control.stopMode();
       if (stop === StopMode.NOW) return;
       const hasData = actor.io ? await this.waitAsync(input) : input.waitForData(this.strategy, rt.heartbeatIntervalMs);
@@ -240,11 +275,14 @@ class ActorHost<C> {
       }
       if (careful && ((input.readIndex() - carefulUntil) | 0) >= 0) careful = false;
       const max = careful ? 1 : rt.batchMaxRecords;
-      const batch: Message[] = [];
       const start = input.readIndex();
       let taken = 0;
+      let n = 0;
+      if (raw) reader.rewindRaw();
       while (taken < max) {
-        const msg = reader.next();
+        let msg: Message | RawMessage | null;
+        if (raw) msg = reader.nextRaw(this.rawSlot(n)) ? this.rawPool[n]! : null;
+        else msg = pending[n] = reader.next();
         if (msg === null) break;
         taken++;
         const id = recordId(msg.seq, msg.sub);
@@ -254,24 +292,73 @@ class ActorHost<C> {
         }
         lastId = id;
         recordNs(m.queueWait, reader.lastDequeueNs - msg.enqueueNs);
-        batch.push(msg);
+        n++;
       }
+      if (!raw) pending[n] = null; // a duplicate read last is not kept alive
       // Where the batch lies, so the supervisor can isolate a record that kills us.
       Atomics.store(this.ctl, BATCH_START, start | 0); // release: read by the supervisor only after our death
       Atomics.store(this.ctl, BATCH_END, input.readIndex() | 0);
       Atomics.store(this.ctl, BATCH_COUNT, taken);
-      if (batch.length > 0) {
+      if (n > 0) {
         const t0 = monoNs();
-        const r = actor.onBatch!(batch, !input.readable());
+        let r: void | Promise<void>;
+        if (raw) r = actor.onRawBatch!((this.rawBatches[n] ??= this.rawPool.slice(0, n)), !input.readable());
+        else {
+          const batch = pending.slice(0, n) as Message[];
+          pending.fill(null, 0, n);
+          r = actor.onBatch!(batch, !input.readable());
+        }
         if (r !== undefined) await r;
         const t1 = monoNs();
-        recordNs(m.service, (t1 - t0) / batch.length, batch.length);
-        m.records += batch.length;
+        recordNs(m.service, (t1 - t0) / n, n);
+        m.records += n;
         m.batches++;
         this.maybeShipMetrics(t1);
       }
-      input.commit(lastId);
+      const settled = actor.settled?.() ?? null;
+      if (settled === null && this.unsettled.length === 0) input.commit(lastId);
+      else this.deferCommit(input, lastId, settled);
       Atomics.store(this.ctl, BATCH_COUNT, 0); // the batch is handled: a death now is not its fault
+    }
+  }
+
+  /** Batches read but not yet committed because their outputs are still being produced, oldest first. */
+  private readonly unsettled: { index: number; id: number; done: boolean; wait: Promise<void> | null }[] = [];
+  private settleError: unknown = null;
+
+  /** Queues the batch just read for commit once it and every earlier batch have settled. */
+  private deferCommit(input: RingBuffer, lastId: number, settled: Promise<void> | null): void {
+    const entry = { index: input.readIndex(), id: lastId, done: settled === null, wait: null as Promise<void> | null };
+    if (settled !== null) {
+      entry.wait = settled.then(
+        () => {
+          entry.done = true;
+          this.flushCommits(input);
+        },
+        (err: unknown) => {
+          // Not committed: the thread dies (next loop turn) and the batch is redelivered.
+          this.settleError ??= err;
+        },
+      );
+    }
+    this.unsettled.push(entry);
+    this.flushCommits(input);
+  }
+
+  private flushCommits(input: RingBuffer): void {
+    let last: { index: number; id: number } | null = null;
+    while (this.unsettled.length > 0 && this.unsettled[0]!.done) last = this.unsettled.shift()!;
+    if (last !== null) input.commitAt(last.index, last.id);
+  }
+
+  /** Waits for every unsettled batch and commits it (graceful stop). */
+  private async settleAll(): Promise<void> {
+    while (this.unsettled.length > 0) {
+      const pending = this.unsettled.map((e) => e.wait).filter((w): w is Promise<void> => w !== null);
+      await Promise.all(pending);
+      if (this.settleError !== null) throw this.settleError;
+      if (this.input) this.flushCommits(this.input);
+      if (pending.length === 0) break;
     }
   }
 

@@ -1,4 +1,4 @@
-import type { Message } from '../messages/envelope.js';
+import type { Message, RawMessage } from '../messages/envelope.js';
 import type { Kind } from '../messages/schema.js';
 import type { EngineConfig } from './config.js';
 import type { Logger } from './log.js';
@@ -34,6 +34,17 @@ export interface ActorContext<C = unknown> {
   emit(port: string, kind: Kind, seq: number, sub: number, firstSeenNs: number, data: unknown): void;
   /** Writes a record or drops it (counted on the ring) when the ring is full: load shedding at ingest. */
   offer(port: string, kind: Kind, seq: number, sub: number, firstSeenNs: number, data: unknown): WriteStatus;
+  /**
+   * Writes a record from {@link Actor.onRawBatch} to an output port as it came, payload bytes
+   * unchanged, under its envelope's kind, seq, sub and first-seen time (a fresh enqueue time); waits
+   * for space like {@link emit}. Forwarding this way skips the unpack and the re-pack.
+   */
+  forward(port: string, msg: RawMessage): void;
+  /**
+   * Unpacks the payload of a record from {@link Actor.onRawBatch}.
+   * @throws OrionError `ORION_ERR_DECODE` when the payload is not valid.
+   */
+  decode(msg: RawMessage): unknown;
   /** Takes a source's next sequence number; kept in shared memory, so it continues across restarts. */
   nextSeq(): number;
   /** The sequence number {@link nextSeq} would return, without taking it. */
@@ -59,6 +70,23 @@ export interface Actor {
    * crash here redelivers them (at-least-once).
    */
   onBatch?(msgs: Message[], endOfBatch: boolean): void | Promise<void>;
+  /**
+   * Instead of `onBatch`, for stages that forward most records as they came: the records with
+   * their payloads still encoded (`ctx.decode` unpacks one, `ctx.forward` writes one on unchanged),
+   * with the same order, dedup and commit rules. The bytes are this thread's copy (patching them
+   * before forwarding is allowed), and the host reuses the array, the message objects and the bytes
+   * for the next batch: they are valid only until this returns (or its promise settles), so keep
+   * what `ctx.decode` returns, never the messages.
+   */
+  onRawBatch?(msgs: readonly RawMessage[], endOfBatch: boolean): void | Promise<void>;
+  /**
+   * For actors that emit a batch's outputs after asynchronous work (a worker pool, a verification):
+   * called right after `onBatch`, it returns a promise that resolves once every output of that batch
+   * is emitted, or null when they all are. The host then commits the batch only when it and every
+   * earlier batch have settled, so a crash redelivers what was not finished (at-least-once) while
+   * the actor keeps taking new input. A rejection is a crash.
+   */
+  settled?(): Promise<void> | null;
   /** A source emits what is due and returns ms until it has more, or -1 when it is finished. */
   poll?(): number | Promise<number>;
   /** Flushes outputs; called once on graceful stop, after the input is drained. */

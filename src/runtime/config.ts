@@ -6,6 +6,8 @@ import { type RpcWsSourceOptions, resolveRpcWsOptions } from '../actors/ingest/s
 /** Optional tuning fields of an `rpc-ws` source. */
 const RPC_WS_TUNING = ['fetchBatch', 'fetchDelayMs', 'backfillOnReconnect', 'recentHashes', 'maxFrameBytes', 'requestTimeoutMs', 'heartbeatMs', 'connectTimeoutMs', 'reconnect'] as const;
 import type { IngestConfig } from '../actors/ingest/ingest-config.js';
+import { DEFAULT_SCORER_CONFIG, type ScorerConfig } from '../actors/scorer/scorer-config.js';
+import { DEFAULT_SIMULATOR_CONFIG, type SimulatorConfig } from '../actors/simulator/simulator-config.js';
 import type { WaitStrategyName } from './ring/wait-strategy.js';
 
 /** A fault the synthetic stages inject on purpose, for tests of the supervisor. */
@@ -51,6 +53,8 @@ export interface EngineConfig {
   pipeline: 'live' | 'synthetic';
   ingest: Omit<IngestConfig, 'chainId'>;
   decoder: DecoderConfig;
+  simulator: SimulatorConfig;
+  scorer: ScorerConfig;
   ring: {
     /** Data bytes per ring; a power of two. */
     capacityBytes: number;
@@ -107,6 +111,8 @@ export const DEFAULT_CONFIG: EngineConfig = deepFreeze({
     routers: [],
     filter: { enabled: true, strategies: ['sandwich', 'backrun', 'arbitrage', 'liquidation'], dropExpired: true },
   },
+  simulator: DEFAULT_SIMULATOR_CONFIG,
+  scorer: DEFAULT_SCORER_CONFIG,
   ring: { capacityBytes: 1 << 22 },
   wait: { strategy: 'wait', spinMicros: 50 },
   batchMaxRecords: 256,
@@ -199,6 +205,8 @@ export function validateConfig(input: ConfigInput = {}): EngineConfig {
   oneOf(c.pipeline, 'config.pipeline', ['live', 'synthetic']);
   validateIngest(c.ingest);
   validateDecoder(c.decoder);
+  validateSimulator(c.simulator);
+  validateScorer(c.scorer);
   const cap = c.ring.capacityBytes;
   int(cap, 'config.ring.capacityBytes', 1024, 1 << 30);
   if ((cap & (cap - 1)) !== 0) throw new RangeError(`config.ring.capacityBytes must be a power of two, got ${cap}`);
@@ -314,6 +322,65 @@ function validateDecoder(d: DecoderConfig): void {
   d.filter.strategies.forEach((s, i) => oneOf(s, `config.decoder.filter.strategies[${i}]`, ['sandwich', 'backrun', 'arbitrage', 'liquidation']));
   if (typeof d.filter.enabled !== 'boolean') throw new TypeError(`config.decoder.filter.enabled must be true or false, got ${describe(d.filter.enabled)}`);
   if (typeof d.filter.dropExpired !== 'boolean') throw new TypeError(`config.decoder.filter.dropExpired must be true or false, got ${describe(d.filter.dropExpired)}`);
+}
+
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+
+function address(v: unknown, path: string): void {
+  if (typeof v !== 'string' || !ADDRESS.test(v)) throw new TypeError(`${path} must be a 0x-prefixed 20-byte hex address, got ${describe(v)}`);
+}
+
+function bool(v: unknown, path: string): void {
+  if (typeof v !== 'boolean') throw new TypeError(`${path} must be true or false, got ${describe(v)}`);
+}
+
+function httpUrl(v: unknown, path: string): void {
+  if (v === null) return;
+  if (typeof v !== 'string' || !/^https?:\/\//.test(v)) throw new TypeError(`${path} must be an http:// or https:// JSON-RPC URL or null, got ${describe(v)}`);
+}
+
+function weiString(v: unknown, path: string): void {
+  if (typeof v !== 'string' || !/^[0-9]+$/.test(v)) throw new TypeError(`${path} must be a decimal string of wei, got ${describe(v)}`);
+}
+
+const HARDFORKS = ['london', 'paris', 'shanghai', 'cancun', 'prague', 'osaka'];
+
+function validateSimulator(s: SimulatorConfig): void {
+  httpUrl(s.rpcUrl, 'config.simulator.rpcUrl');
+  int(s.threads, 'config.simulator.threads', 0, 256);
+  oneOf(s.hardfork, 'config.simulator.hardfork', HARDFORKS);
+  if (s.chainId !== null) int(s.chainId, 'config.simulator.chainId', 1);
+  int(s.maxPending, 'config.simulator.maxPending', 1, 1 << 20);
+  bool(s.evm, 'config.simulator.evm');
+}
+
+function validateScorer(s: ScorerConfig): void {
+  httpUrl(s.rpcUrl, 'config.scorer.rpcUrl');
+  address(s.weth, 'config.scorer.weth');
+  if (!Array.isArray(s.v2Factories)) throw new TypeError(`config.scorer.v2Factories must be an array, got ${describe(s.v2Factories)}`);
+  s.v2Factories.forEach((f, i) => {
+    const p = `config.scorer.v2Factories[${i}]`;
+    const o = fields(f, p, ['address', 'feeBps', 'router']);
+    address(o.address, `${p}.address`);
+    int(o.feeBps, `${p}.feeBps`, 0, 9999);
+    if (o.router !== null) address(o.router, `${p}.router`);
+  });
+  if (!Array.isArray(s.v2Pairs)) throw new TypeError(`config.scorer.v2Pairs must be an array, got ${describe(s.v2Pairs)}`);
+  s.v2Pairs.forEach((a, i) => address(a, `config.scorer.v2Pairs[${i}]`));
+  if (s.discoverFromBlock !== null) int(s.discoverFromBlock, 'config.scorer.discoverFromBlock', 0);
+  if (!Array.isArray(s.strategies)) throw new TypeError(`config.scorer.strategies must be an array, got ${describe(s.strategies)}`);
+  s.strategies.forEach((x, i) => oneOf(x, `config.scorer.strategies[${i}]`, ['v2-sandwich', 'backrun-arbitrage']));
+  weiString(s.minNetProfitWei, 'config.scorer.minNetProfitWei');
+  if (s.searcher !== null) address(s.searcher, 'config.scorer.searcher');
+  bool(s.verify, 'config.scorer.verify');
+  int(s.verifyThreads, 'config.scorer.verifyThreads', 0, 256);
+  int(s.maxCyclesPerPool, 'config.scorer.maxCyclesPerPool', 1, 100_000);
+  int(s.reconcilePerBlock, 'config.scorer.reconcilePerBlock', 0, 1_000_000);
+  weiString(s.gas.priorityFeeWei, 'config.scorer.gas.priorityFeeWei');
+  weiString(s.gas.frontrunBumpWei, 'config.scorer.gas.frontrunBumpWei');
+  int(s.gas.limitHeadroomPct, 'config.scorer.gas.limitHeadroomPct', 0, 1000);
+  oneOf(s.hardfork, 'config.scorer.hardfork', HARDFORKS);
+  if (s.chainId !== null) int(s.chainId, 'config.scorer.chainId', 1);
 }
 
 /** Environment variables read at boot, and the field each sets. */

@@ -63,9 +63,43 @@ export interface SparseHistogram {
   count: Float64Array;
 }
 
-/** Extracts the non-zero buckets of `h`. @remarks Allocates; once per metrics interval. */
+/** Word views of histograms' count arrays, for {@link toSparse}. */
+const countWords = new WeakMap<Float64Array, Int32Array>();
+
+/**
+ * Extracts the non-zero buckets of `h`. It runs once a second, so mostly unoptimized, where every
+ * float64 read boxes a heap number and `TypedArray.from(array)` walks an iterator: it scans the ~28k
+ * counts through an Int32Array over their bytes (ints need no box), sizes the result exactly, and
+ * copies each count as its two words. The straightforward version (`getCountAtIndex`, `push`,
+ * `from`) left ~200 KB of garbage per histogram per snapshot once a few thousand buckets were in
+ * use: more, at 10k msg/s, than a forwarding stage's records themselves.
+ * @remarks Allocates the two result arrays; once per metrics interval.
+ */
 export function toSparse(h: Histogram): SparseHistogram {
-  const js = h as unknown as JsHistogram;
+  // hdr-histogram-js keeps a Float64Histogram's counts in `_counts`; any other kind takes the slow path.
+  const counts = (h as unknown as { _counts?: unknown })._counts;
+  if (!(counts instanceof Float64Array)) return toSparseSlow(h as unknown as JsHistogram);
+  let words = countWords.get(counts);
+  if (words === undefined) countWords.set(counts, (words = new Int32Array(counts.buffer, counts.byteOffset, counts.length * 2)));
+  const n = counts.length;
+  let used = 0;
+  for (let i = 0; i < n; i++) if ((words[2 * i]! | words[2 * i + 1]!) !== 0) used++;
+  const index = new Uint32Array(used);
+  const count = new Float64Array(used);
+  const countWordsOut = new Int32Array(count.buffer);
+  for (let i = 0, k = 0; k < used; i++) {
+    const lo = words[2 * i]!;
+    const hi = words[2 * i + 1]!;
+    if ((lo | hi) === 0) continue;
+    index[k] = i;
+    countWordsOut[2 * k] = lo;
+    countWordsOut[2 * k + 1] = hi;
+    k++;
+  }
+  return { index, count };
+}
+
+function toSparseSlow(js: JsHistogram): SparseHistogram {
   const index: number[] = [];
   const count: number[] = [];
   for (let i = 0, n = js.countsArrayLength; i < n; i++) {

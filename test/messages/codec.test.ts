@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { RecordReader, RecordWriter, peekEnvelope } from '../../src/messages/codec.js';
-import { ENVELOPE_BYTES, ENVELOPE_VERSION, MAX_SUB, type Message, OFF_KIND, OFF_VERSION, recordId } from '../../src/messages/envelope.js';
+import { ENVELOPE_BYTES, ENVELOPE_VERSION, MAX_SUB, type Message, OFF_KIND, OFF_VERSION, type RawMessage, recordId } from '../../src/messages/envelope.js';
 import { Kind, SCHEMA_HASH, type SyntheticTx } from '../../src/messages/schema.js';
 import { monoNs } from '../../src/runtime/clock.js';
 import { OrionError } from '../../src/runtime/errors.js';
@@ -185,7 +185,8 @@ describe('RecordWriter / RecordReader', () => {
   });
 
   it('error: an unknown kind byte throws ORION_ERR_DECODE', () => {
-    for (const kind of [0, 5, 99, 255]) {
+    const unused = Math.max(...Object.values(Kind)) + 1;
+    for (const kind of [0, unused, 99, 255]) {
       const { ring, reader } = pair();
       ring.write(rawRecord(kind, [0x01]));
       assertDecodeError(() => reader.next(), new RegExp(`unknown record kind ${kind}$`));
@@ -215,6 +216,104 @@ describe('RecordWriter / RecordReader', () => {
     assert.equal(copy.length, writer.lastRecordBytes());
     reader.next();
     assert.deepEqual(peekEnvelope(copy), { kind: Kind.SyntheticTx, seq: 7, sub: 2, id: recordId(7, 2) });
+  });
+});
+
+function rawMessage(): RawMessage {
+  return { kind: Kind.SyntheticTx, seq: 0, sub: 0, firstSeenNs: 0, enqueueNs: 0, bytes: new Uint8Array(0), start: 0, end: 0 };
+}
+
+describe('RecordReader raw / RecordWriter.writeEncoded', () => {
+  it('default: nextRaw reads the envelope and leaves the payload encoded; decodeRaw unpacks it', () => {
+    const { writer, reader } = pair();
+    writer.write(Kind.SyntheticTx, 5, 3, 1234.5, tx([1, 2, 3], 2));
+    const m = rawMessage();
+    assert.equal(reader.nextRaw(m), true);
+    assert.equal(m.kind, Kind.SyntheticTx);
+    assert.equal(m.seq, 5);
+    assert.equal(m.sub, 3);
+    assert.equal(m.firstSeenNs, 1234.5);
+    assert.ok(m.enqueueNs > 0);
+    assert.equal(m.end - m.start, writer.lastRecordBytes() - ENVELOPE_BYTES);
+    const data = reader.decodeRaw(m) as SyntheticTx;
+    assert.deepEqual([...data.body], [1, 2, 3]);
+    assert.equal(data.hops, 2);
+    assert.equal(reader.nextRaw(m), false);
+    assert.deepEqual(peekEnvelope(reader.lastRecordCopy()), { kind: Kind.SyntheticTx, seq: 5, sub: 3, id: recordId(5, 3) });
+  });
+
+  it('behavior: every payload read since rewindRaw stays intact; rewindRaw starts again at the front', () => {
+    const { ring, writer, reader } = pair(1 << 12);
+    const msgs: RawMessage[] = [];
+    for (let batch = 0; batch < 3; batch++) {
+      reader.rewindRaw();
+      msgs.length = 0;
+      for (let i = 0; i < 10; i++) writer.write(Kind.SyntheticTx, batch * 10 + i, 0, 0, tx(new Uint8Array(37 + i * 9).fill(batch * 10 + i)));
+      for (let m = rawMessage(); reader.nextRaw(m); m = rawMessage()) msgs.push(m);
+      assert.equal(msgs.length, 10);
+      assert.equal(msgs[0]!.start, ENVELOPE_BYTES, 'the batch starts at the front of the buffer');
+      msgs.forEach((m, i) => {
+        assert.equal(m.seq, batch * 10 + i);
+        assert.deepEqual(txBody({ ...m, data: reader.decodeRaw(m) }), new Uint8Array(37 + i * 9).fill(batch * 10 + i));
+      });
+      ring.commit(recordId(batch * 10 + 9, 0));
+    }
+  });
+
+  it('behavior: without rewindRaw the reader starts again at the front when its buffer is full', () => {
+    const { ring, writer, reader } = pair(1 << 10);
+    const m = rawMessage();
+    for (let seq = 0; seq < 200; seq++) {
+      writer.write(Kind.SyntheticTx, seq, 0, 0, tx(new Uint8Array(100).fill(seq)));
+      assert.equal(reader.nextRaw(m), true);
+      assert.ok(m.end <= ring.maxRecordBytes);
+      assert.deepEqual((reader.decodeRaw(m) as SyntheticTx).body, new Uint8Array(100).fill(seq));
+      ring.commit(recordId(seq, 0));
+    }
+  });
+
+  it('behavior: writeEncoded forwards the payload byte for byte under the new envelope', () => {
+    const a = pair();
+    const b = pair();
+    const block = testBlock({ number: 9, hash: '0x09', parentHash: '0x08', timestamp: 1, baseFeePerGas: 3n });
+    a.writer.write(Kind.BlockEvent, 41, 0, 77, block);
+    const sent = a.writer.lastRecordBytes();
+    const m = rawMessage();
+    assert.ok(a.reader.nextRaw(m));
+    assert.equal(b.writer.writeEncoded(m.kind, m.seq, 6, m.firstSeenNs, m.bytes, m.start, m.end), WriteStatus.WRITTEN);
+    assert.equal(b.writer.lastRecordBytes(), sent);
+    const out = b.reader.next()!;
+    assert.equal(out.kind, Kind.BlockEvent);
+    assert.equal(out.seq, 41);
+    assert.equal(out.sub, 6);
+    assert.equal(out.firstSeenNs, 77);
+    assert.deepEqual(out.data, block);
+    assert.deepEqual(b.reader.lastRecordCopy().subarray(ENVELOPE_BYTES), m.bytes.subarray(m.start, m.end));
+  });
+
+  it('behavior: writeEncoded keeps the record for retry() after FULL', () => {
+    const { ring, writer, reader } = pair(256);
+    const payload = new Uint8Array(300).fill(0x5a).subarray(100, 200);
+    let seq = 0;
+    while (writer.writeEncoded(Kind.SyntheticTx, seq, 0, 0, new Uint8Array(payload.buffer), 100, 200) === WriteStatus.WRITTEN) seq++;
+    assert.equal(writer.retry(), WriteStatus.FULL);
+    const m = rawMessage();
+    while (reader.nextRaw(m));
+    ring.commit(recordId(seq - 1, 0));
+    assert.equal(writer.retry(), WriteStatus.WRITTEN);
+    assert.ok(reader.nextRaw(m));
+    assert.equal(m.seq, seq);
+    assert.deepEqual(m.bytes.subarray(m.start, m.end), payload);
+  });
+
+  it('error: nextRaw throws ORION_ERR_DECODE on a bad envelope; decodeRaw on a bad payload', () => {
+    const { ring, reader } = pair();
+    ring.write(rawRecord(Kind.SyntheticTx, [0x01], ENVELOPE_VERSION + 1));
+    assertDecodeError(() => reader.nextRaw(rawMessage()), /no valid envelope/);
+    ring.write(rawRecord(Kind.SyntheticTx, [0x92, 0x01]));
+    const m = rawMessage();
+    assert.equal(reader.nextRaw(m), true);
+    assertDecodeError(() => reader.decodeRaw(m), /cannot unpack SyntheticTx record seq 0/);
   });
 });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import { type BlockEvent, KIND_NAMES, Kind, SCHEMA_HASH, type SyntheticTx, createPackr, createUnpackr } from '../../src/messages/schema.js';
+import { type BlockEvent, KIND_NAMES, Kind, type Opportunity, SCHEMA_HASH, type SimulatedTx, type SyntheticTx, createPackr, createUnpackr } from '../../src/messages/schema.js';
 
 import { testBlock } from '../support/records.js';
 
@@ -37,8 +37,33 @@ function assertTx(actual: unknown, expected: SyntheticTx): void {
 describe('schema', () => {
   it('default', () => {
     assert.match(SCHEMA_HASH, /^[0-9a-f]{64}$/);
-    assert.deepEqual(KIND_NAMES, { [Kind.SyntheticTx]: 'SyntheticTx', [Kind.BlockEvent]: 'BlockEvent', [Kind.RawTx]: 'RawTx', [Kind.DecodedTx]: 'DecodedTx' });
+    assert.deepEqual(KIND_NAMES, { [Kind.SyntheticTx]: 'SyntheticTx', [Kind.BlockEvent]: 'BlockEvent', [Kind.RawTx]: 'RawTx', [Kind.DecodedTx]: 'DecodedTx', [Kind.SimulatedTx]: 'SimulatedTx', [Kind.Opportunity]: 'Opportunity' });
     assert.ok(Object.isFrozen(KIND_NAMES));
+  });
+
+  it('behavior: an Opportunity round-trips with its plan, gas and bigint amounts intact', () => {
+    const opp: Opportunity = {
+      id: `0x${'ab'.repeat(32)}`, kind: 'v2-sandwich', victimHashes: [`0x${'01'.repeat(32)}`], targetBlock: 19_000_001, pools: ['0x' + '11'.repeat(20)],
+      tokenPath: ['0x' + '22'.repeat(20), '0x' + '33'.repeat(20), '0x' + '22'.repeat(20)], amountIn: 10n ** 30n + 7n,
+      profit: { token: '0x' + '22'.repeat(20), gross: 5n, gasCost: 3n, net: 2n, grossWei: 5n, gasCostWei: 3n, netWei: 2n },
+      plan: [
+        { kind: 'v2-router-exact-in', router: '0x' + '44'.repeat(20), method: 'swapExactTokensForTokens', amountIn: 1n, amountOutMin: 2n ** 255n, path: ['0x' + '22'.repeat(20), '0x' + '33'.repeat(20)], pools: ['0x' + '11'.repeat(20)] },
+        { kind: 'victim', hash: `0x${'01'.repeat(32)}` },
+        { kind: 'v2-pair-swap', pair: '0x' + '11'.repeat(20), amount0Out: 0n, amount1Out: 9n, to: null },
+      ],
+      timings: { firstSeenNs: 123, scoredNs: 456, verifiedNs: 789 }, verification: 'verified', simulatedNet: -1n, rejectReason: null, baseFee: 7n,
+      gas: [{ gasUsed: 100_000n, gasLimit: 120_000n, priorityFee: 3n }, null, { gasUsed: 1n, gasLimit: 2n, priorityFee: 0n }], searcher: '0x' + '55'.repeat(20),
+    };
+    assert.deepEqual(roundTrip(opp), opp);
+  });
+
+  it('behavior: a SimulatedTx round-trips with pools and balance changes', () => {
+    const sim: Omit<SimulatedTx, 'tx'> & { tx: null } = {
+      tx: null, block: 5, status: 'revert', gasUsed: 21_000n, logs: [{ address: '0x' + '11'.repeat(20), topics: ['0x' + '00'.repeat(32)], data: '0x' }],
+      revertReason: 'UniswapV2: K', error: 'revert', pools: [{ address: '0x' + '11'.repeat(20), protocol: 'uniswap-v3', before: [2n ** 96n, -5n, 7n], after: [2n ** 97n, 887_272n, 0n] }],
+      balanceChanges: [{ token: 'eth', delta: -(10n ** 18n) }], simulatedNs: 99,
+    };
+    assert.deepEqual(roundTrip(sim), sim);
   });
 
   it('behavior: every kind is a distinct non-zero byte', () => {

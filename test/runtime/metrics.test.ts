@@ -176,6 +176,33 @@ describe('StageMetrics', () => {
   });
 });
 
+describe('toSparse', () => {
+  it('behavior: lists exactly the non-zero buckets, with counts of any size, lowest and highest value included', () => {
+    const h = createHistogram();
+    const js = h as unknown as { countsArrayLength: number; getCountAtIndex(i: number): number };
+    recordNs(h, 1, 3);
+    recordNs(h, 1234, 2 ** 40 + 1); // a count whose low 32 bits are 1
+    recordNs(h, 1e6, 2 ** 32); // a count whose low 32 bits are 0
+    recordNs(h, 100e9, 7);
+    const s = toSparse(h);
+    const want: [number, number][] = [];
+    for (let i = 0; i < js.countsArrayLength; i++) if (js.getCountAtIndex(i) !== 0) want.push([i, js.getCountAtIndex(i)]);
+    assert.deepEqual([...s.index].map((i, k) => [i, s.count[k]]), want);
+    assert.equal(want.length, 4);
+    assert.equal(want[0]![0], 1, 'the bucket of 1 ns');
+  });
+
+  it('behavior: stays right after a reset and new values', () => {
+    const { m } = filled(3, 100, 1e5);
+    toSparse(m.service);
+    m.resetHistograms(1);
+    recordNs(m.service, 500, 5);
+    const s = toSparse(m.service);
+    assert.equal(s.index.length, 1);
+    assert.equal(s.count[0], 5);
+  });
+});
+
 describe('StageMetrics.countKeyed', () => {
   it('default: adds to the counter named <prefix>.<key>, beside plain counters of the same name', () => {
     const m = new StageMetrics();

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
  */
 
 /** Strategy that produced an opportunity. */
-export type OpportunityKind = 'v2-sandwich' | 'v2-arbitrage' | 'backrun-arbitrage';
+export type OpportunityKind = 'v2-sandwich' | 'v2-arbitrage' | 'backrun-arbitrage' | 'mixed-arbitrage';
 
 /**
  * One unsigned transaction of a bundle plan: either a call the searcher signs (router, pair or
@@ -44,7 +44,21 @@ export type TxSpec =
       /** The next pair of a chain, or null for the searcher's own address. */
       to: string | null;
     }
-  | { kind: 'victim'; hash: string };
+  | { kind: 'victim'; hash: string }
+  | {
+      /** V3 SwapRouter `exactInputSingle` (sqrtPriceLimitX96 0, recipient the searcher): a plain account cannot pay a pool's swap callback. */
+      kind: 'v3-router-exact-input-single';
+      router: string;
+      tokenIn: string;
+      tokenOut: string;
+      /** Pool fee in hundredths of a bip. */
+      fee: number;
+      amountIn: bigint;
+      /** Set to the predicted output, as `amountOutMin` above. */
+      amountOutMinimum: bigint;
+      /** The pool the router will swap on, for the verifier and the dashboard. */
+      pool: string;
+    };
 
 /** Profit in the profit token and in wei; `net = gross - gasCost` in each unit. */
 export interface Profit {
@@ -62,6 +76,20 @@ export interface Profit {
 export interface OpportunityTimings {
   firstSeenNs: number;
   scoredNs: number;
+  /** When the EVM verification finished; 0 until then. */
+  verifiedNs: number;
+}
+
+/**
+ * Gas of one searcher transaction of the plan: `gasUsed` is an estimate until the verification
+ * measures it in the EVM; the transaction pays `baseFee + priorityFee` per gas (EIP-1559, with
+ * `maxFeePerGas` = that sum so the price is exact when the base fee is as predicted).
+ */
+export interface PlanGas {
+  gasUsed: bigint;
+  /** Limit to sign with: the measured use plus headroom. */
+  gasLimit: bigint;
+  priorityFee: bigint;
 }
 
 /** Where the EVM check of a candidate stands (issue 4, item 5). */
@@ -84,6 +112,14 @@ export interface Opportunity {
   verification: VerificationStatus;
   /** Net profit the EVM verification measured, in the profit token; null until verified. */
   simulatedNet: bigint | null;
+  /** Why the verification rejected it (`revert:<i>:<reason>`, `gross-mismatch`, `unprofitable`, …); null otherwise. */
+  rejectReason: string | null;
+  /** Base fee predicted for `targetBlock` (EIP-1559 rule from the head), which the gas cost assumes. */
+  baseFee: bigint;
+  /** Per plan entry: the gas of a searcher transaction, null for a victim's. Empty until priced. */
+  gas: (PlanGas | null)[];
+  /** Account the plan's transactions are sent from (the scorer's configured searcher), or null. */
+  searcher: string | null;
 }
 
 /**

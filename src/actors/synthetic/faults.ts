@@ -1,10 +1,11 @@
+import { monoNs } from '../../runtime/clock.js';
 import type { FaultSpec } from '../../runtime/config.js';
 
 /** Burns `ns` of CPU in a busy loop: the synthetic stand-in for a stage's real work. */
 export function burn(ns: number): void {
   if (ns <= 0) return;
-  const end = performance.now() + ns / 1e6;
-  while (performance.now() < end) {
+  const end = monoNs() + ns; // monoNs, not performance.now(): no heap number per check
+  while (monoNs() < end) {
     // spin
   }
 }

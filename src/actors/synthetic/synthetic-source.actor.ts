@@ -29,6 +29,7 @@ const POLL_BUDGET = 1024;
  */
 export class SyntheticSource implements Actor {
   private readonly body: Uint8Array;
+  private readonly bodyView: DataView;
   private readonly tx: SyntheticTx;
   private readonly faults: FaultInjector;
   private readonly intervalNs: number;
@@ -37,6 +38,7 @@ export class SyntheticSource implements Actor {
   constructor(private readonly ctx: ActorContext<SyntheticSourceConfig>) {
     const c = ctx.config;
     this.body = new Uint8Array(c.recordBytes);
+    this.bodyView = new DataView(this.body.buffer);
     this.tx = { body: this.body, hops: 1 };
     this.faults = new FaultInjector(ctx.name, c.faults, ctx.shared.faults);
     this.intervalNs = c.rate > 0 ? 1e9 / c.rate : 0;
@@ -82,7 +84,7 @@ export class SyntheticSource implements Actor {
         continue;
       }
       // Stamp the sequence into the body so the far end can check content as well as order.
-      new DataView(this.body.buffer).setUint32(0, seq >>> 0, true);
+      this.bodyView.setUint32(0, seq >>> 0, true);
       if (c.onFull === 'shed') ctx.offer('out', Kind.SyntheticTx, seq, 0, firstSeen, this.tx);
       else ctx.emit('out', Kind.SyntheticTx, seq, 0, firstSeen, this.tx);
     }

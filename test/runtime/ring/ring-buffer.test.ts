@@ -250,6 +250,39 @@ describe('RingBuffer', () => {
     assert.equal(checkRecord(out, 9, 50), -1);
   });
 
+  it('behavior: tryWriteParts from any offset of b, readInto at any offset of dst, across the wrap and the copy thresholds', () => {
+    // Sizes around the byte-loop / word-copy / set() thresholds; offsets make either end unaligned.
+    const ring = RingBuffer.create(4096);
+    const sizes = [0, 3, 47, 48, 49, 300, 1023, 1024, 1025, 2000];
+    const src = new Uint8Array(4096);
+    const dst = new Uint8Array(ring.maxRecordBytes + 8).fill(0xee);
+    let seq = 0;
+    for (let round = 0; round < 7; round++) {
+      for (const len of sizes) {
+        for (const bOff of [0, 1, 2, 4, 7]) {
+          const header = bytes(seq, 8);
+          const body = bytes(seq + 1, len);
+          src.set(body, bOff);
+          assert.equal(ring.tryWriteParts(header, 8, src, len, bOff), WriteStatus.WRITTEN);
+          assert.equal(ring.nextLength(), 8 + len);
+          const dstOff = (seq >> 1) % 8;
+          dst.fill(0xee);
+          assert.equal(ring.readInto(dst, dstOff), 8 + len);
+          assert.equal(dst[dstOff - 1] ?? 0xee, 0xee, 'nothing copied before dstOff');
+          assert.equal(checkRecord(dst.subarray(dstOff), seq, 8), -1, `header: len ${len} bOff ${bOff} dstOff ${dstOff}`);
+          assert.equal(checkRecord(dst.subarray(dstOff + 8), seq + 1, len), -1, `body: len ${len} bOff ${bOff} dstOff ${dstOff}`);
+          assert.equal(dst[dstOff + 8 + len], 0xee, 'nothing copied past the record');
+          assert.equal(ring.nextLength(), EMPTY);
+          ring.commit((seq += 2));
+        }
+      }
+      // Shift the ring's position so the next round wraps at other places.
+      ring.write(new Uint8Array(4 * round + 1));
+      ring.readInto(dst);
+      ring.commit();
+    }
+  });
+
   it('behavior: wrap-around at every 4-byte offset with every record size that fits', () => {
     let checked = 0;
     for (const capacity of [16, 64, 128]) {

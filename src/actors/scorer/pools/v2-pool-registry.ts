@@ -48,6 +48,7 @@ export interface ReserveReading {
 export class V2PoolRegistry {
   private readonly byAddress = new Map<string, V2Pool>();
   private readonly byTokens = new Map<string, V2Pool[]>();
+  private readonly byToken = new Map<string, V2Pool[]>();
   private readonly factories = new Map<string, bigint>();
   /** Reconciles that found the registry's reserves different from the node's. */
   drift = 0;
@@ -77,6 +78,11 @@ export class V2PoolRegistry {
     const list = this.byTokens.get(key);
     if (list) list.push(p);
     else this.byTokens.set(key, [p]);
+    for (const t of [p.token0, p.token1]) {
+      const l = this.byToken.get(t);
+      if (l) l.push(p);
+      else this.byToken.set(t, [p]);
+    }
     return p;
   }
 
@@ -85,6 +91,16 @@ export class V2PoolRegistry {
     const list = this.byTokens.get(key)!.filter((x) => x !== p);
     if (list.length > 0) this.byTokens.set(key, list);
     else this.byTokens.delete(key);
+    for (const t of [p.token0, p.token1]) {
+      const l = this.byToken.get(t)!.filter((x) => x !== p);
+      if (l.length > 0) this.byToken.set(t, l);
+      else this.byToken.delete(t);
+    }
+  }
+
+  /** Every registered pool holding `token`, in registration order (lowercase input). */
+  withToken(token: string): readonly V2Pool[] {
+    return this.byToken.get(token) ?? [];
   }
 
   /** The pair at `address` (any case). */

@@ -135,7 +135,7 @@ export function closedFormInput(hops: readonly V2Hop[]): bigint {
  * Sizes a cycle exactly: the input maximizing `cycleOut(x) - x`, or null when no input makes a
  * positive gross profit. Works for any hop count; the scorer uses 2 and 3.
  */
-export function sizeCycle(hops: readonly V2Hop[]): ArbitrageSize | null {
+export function sizeCycle(hops: readonly V2Hop[], climb = true): ArbitrageSize | null {
   if (hops.length < 2) return null;
   const xc = closedFormInput(hops);
   if (xc < 1n) return null;
@@ -157,7 +157,7 @@ export function sizeCycle(hops: readonly V2Hop[]): ArbitrageSize | null {
   // neighbour pays more (floors make the exact profit jagged by a wei or two). Raw, not least
   // inputs: with a coarse intermediate token the least inputs of neighbouring outputs form a
   // plateau, flat to within a wei over many steps, and climbing it costs time and earns nothing.
-  for (let i = 0; i < CLIMB_MAX; i++) {
+  for (let i = 0; climb && i < CLIMB_MAX; i++) {
     const from = cBest;
     for (let x = from - SCAN; x <= from + SCAN; x++) consider(hops, x, false);
     if (cBest === from) break;
@@ -181,7 +181,7 @@ export function sizeCycle(hops: readonly V2Hop[]): ArbitrageSize | null {
  * do not form a cycle through `startToken` or neither direction pays (prices agree within fees).
  * @remarks Allocates the hop list and the result.
  */
-export function bestCycle(pairs: readonly V2PairState[], startToken: string): ArbitrageResult | null {
+export function bestCycle(pairs: readonly V2PairState[], startToken: string, climb = true): ArbitrageResult | null {
   let best: ArbitrageResult | null = null;
   for (const order of [pairs, [...pairs].reverse()]) {
     const hops: V2Hop[] = [];
@@ -198,7 +198,7 @@ export function bestCycle(pairs: readonly V2PairState[], startToken: string): Ar
       tokenPath.push(token);
     }
     if (hops.length !== order.length || token !== startToken) continue;
-    const size = sizeCycle(hops);
+    const size = sizeCycle(hops, climb);
     if (size !== null && (best === null || size.gross > best.gross)) {
       best = { ...size, tokenPath, pools: hops.map((h) => h.pair.address), hops };
     }
@@ -220,6 +220,12 @@ export interface ArbitrageContext {
   /** First-seen ns of the triggering transaction, and now, for the timings. */
   firstSeenNs: number;
   nowNs: number;
+  /**
+   * Climb to the exact optimum after the closed-form window (default true). Off, the input is the
+   * best of the window around the continuous optimum: a few wei of profit at most, and no climb
+   * over a flat, jagged plateau (the scorer's latency budget).
+   */
+  climb?: boolean;
 }
 
 /**
@@ -230,7 +236,7 @@ export interface ArbitrageContext {
  * @remarks Allocates; runs once per candidate cycle.
  */
 export function planV2Arbitrage(pairs: readonly V2PairState[], startToken: string, ctx: ArbitrageContext): Opportunity | null {
-  const r = bestCycle(pairs, startToken);
+  const r = bestCycle(pairs, startToken, ctx.climb ?? true);
   if (r === null) return null;
   const profit = makeProfit(startToken, r.gross, ctx.gasUnits * ctx.gasPrice, ctx.price);
   if (profit.net <= 0n) return null;
@@ -254,8 +260,12 @@ export function planV2Arbitrage(pairs: readonly V2PairState[], startToken: strin
     amountIn: r.amountIn,
     profit,
     plan,
-    timings: { firstSeenNs: ctx.firstSeenNs, scoredNs: ctx.nowNs },
+    timings: { firstSeenNs: ctx.firstSeenNs, scoredNs: ctx.nowNs, verifiedNs: 0 },
     verification: 'unverified',
     simulatedNet: null,
+    rejectReason: null,
+    baseFee: 0n,
+    gas: [],
+    searcher: null,
   };
 }

@@ -382,8 +382,12 @@ export function planV2Sandwich(victim: DecodedTx, pairs: readonly V2PairState[],
     amountIn: size.frontIn,
     profit,
     plan,
-    timings: { firstSeenNs: victim.firstSeenNs, scoredNs: ctx.nowNs },
+    timings: { firstSeenNs: victim.firstSeenNs, scoredNs: ctx.nowNs, verifiedNs: 0 },
     verification: 'unverified',
     simulatedNet: null,
+    rejectReason: null,
+    baseFee: 0n,
+    gas: [],
+    searcher: null,
   };
 }

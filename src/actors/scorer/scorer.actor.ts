@@ -1,0 +1,313 @@
+import type { Message } from '../../messages/envelope.js';
+import { type BlockEvent, type DecodedTx, Kind, type SimulatedTx } from '../../messages/schema.js';
+import type { Actor, ActorContext } from '../../runtime/actor.js';
+import { monoNs } from '../../runtime/clock.js';
+import { recordNs } from '../../runtime/metrics.js';
+import { EvmPool } from '../simulator/evm-pool.js';
+import type { EvmEnv, VerifyOutcome, VerifyStep } from '../simulator/evm-task.js';
+import { type Opportunity, WETH_PRICE, makeProfit } from './opportunity.js';
+import { encodeStep } from './plan-calls.js';
+import { ChainReadError, ChainReader, PoolSync } from './pools/pool-sync.js';
+import { V2PoolRegistry } from './pools/v2-pool-registry.js';
+import { ScoringCore, gasCostWei } from './score-tx.js';
+import type { ScorerConfig } from './scorer-config.js';
+
+/** The scorer's slice as the engine hands it: URL and chain id resolved. */
+export interface ScorerSlice extends ScorerConfig {
+  rpcUrl: string;
+  chainId: number;
+}
+
+/** Gas limit a searcher step gets in the verification run (its use is measured, not assumed). */
+const VERIFY_GAS_LIMIT = 1_500_000n;
+
+interface Entry {
+  kind: Kind;
+  seq: number;
+  sub: number;
+  firstSeenNs: number;
+  /** Records to emit, as [kind, payload]. */
+  out: [Kind, unknown][];
+  /** Verifications still running. */
+  open: number;
+  emitted: Promise<void> | null;
+  resolve: (() => void) | null;
+  reject: ((err: unknown) => void) | null;
+}
+
+interface Verification {
+  entry: Entry;
+  opp: Opportunity;
+  victims: Map<string, DecodedTx>;
+  head: BlockEvent;
+}
+
+/**
+ * The scorer stage. Keeps a registry of Uniswap V2 pairs current from the node (discovery at start,
+ * each block's logs in band with the block event, reconciles), scores every swap the simulator
+ * forwards (fast path) and every `SimulatedTx` that moved known pools with the closed-form
+ * strategies, and, with a searcher configured, verifies each opportunity as a bundle in the EVM
+ * (simulator workers) before it goes out: the measured gas replaces the estimates, and a plan
+ * whose measured gain differs from the prediction is rejected.
+ *
+ * Outputs (`Opportunity`, and block events passed through) leave in input order; the input is
+ * committed once a batch's outputs are out. Skips count `skip.<reason>`, node failures
+ * `chain.<code>`, verification results `verify.<status>`.
+ */
+export class Scorer implements Actor {
+  readonly io = true;
+  private readonly registry = new V2PoolRegistry();
+  private readonly core: ScoringCore;
+  private readonly sync: PoolSync;
+  private readonly pool: EvmPool | null;
+  private readonly env: EvmEnv;
+  private readonly queue: Entry[] = [];
+  private readonly waiting: Verification[] = [];
+  private running = 0;
+  private head: BlockEvent | null = null;
+  private readonly toDiscover = new Set<string>();
+  /** Pools already looked up once (registered or not a pair of a configured factory). */
+  private readonly discoveryTried = new Set<string>();
+  private discovering = false;
+  private failure: unknown = null;
+  private readonly h;
+
+  constructor(private readonly ctx: ActorContext<ScorerSlice>) {
+    const c = ctx.config;
+    this.core = new ScoringCore(this.registry, c);
+    this.sync = new PoolSync(new ChainReader(c.rpcUrl), this.registry, c.v2Factories, c.reconcilePerBlock);
+    this.env = { rpcUrl: c.rpcUrl, chainId: c.chainId, hardfork: c.hardfork };
+    this.pool = c.verify && c.searcher !== null ? new EvmPool(c.verifyThreads > 0 ? c.verifyThreads : 1) : null;
+    const m = ctx.metrics;
+    this.h = {
+      scored: m.histogram('firstSeenToScored'),
+      verified: m.histogram('firstSeenToVerified'),
+      score: m.histogram('scoreTime'),
+      verify: m.histogram('verifyTime'),
+    };
+  }
+
+  async onStart(): Promise<void> {
+    const c = this.ctx.config;
+    const latest = Number(await this.sync.reader.call<string>('eth_blockNumber', []));
+    const added = await this.sync.discover(c.discoverFromBlock, latest, c.v2Pairs);
+    this.ctx.metrics.count('pools.discovered', added);
+    this.ctx.log.info('pool registry ready', { pools: this.registry.size, block: latest, verify: this.pool !== null, searcher: c.searcher });
+  }
+
+  async onBatch(msgs: Message[]): Promise<void> {
+    if (this.failure !== null) throw this.failure;
+    const m = this.ctx.metrics;
+    for (const msg of msgs) {
+      const e: Entry = { kind: msg.kind, seq: msg.seq, sub: msg.sub, firstSeenNs: msg.firstSeenNs, out: [], open: 0, emitted: null, resolve: null, reject: null };
+      this.queue.push(e);
+      if (msg.kind === Kind.BlockEvent) {
+        const head = msg.data as BlockEvent;
+        await this.onHead(head);
+        e.out.push([Kind.BlockEvent, head]);
+      } else if (msg.kind === Kind.DecodedTx) this.score(e, msg.data as DecodedTx, null);
+      else if (msg.kind === Kind.SimulatedTx) {
+        const sim = msg.data as SimulatedTx;
+        this.score(e, sim.tx, sim);
+      } else m.countKeyed('skip.kind', String(msg.kind));
+    }
+    this.startVerifications();
+    this.flush();
+    this.discoverPools();
+  }
+
+  private async onHead(head: BlockEvent): Promise<void> {
+    const m = this.ctx.metrics;
+    this.head = head;
+    // Queued verifications target a block that is now the head: they can no longer land.
+    for (const v of this.waiting.splice(0)) this.finishVerification(v, 'rejected', 'stale');
+    try {
+      const r = await this.sync.onHead(head);
+      m.count('pools.synced', r.synced);
+      m.count('pools.created', r.created);
+      m.count('pools.drift', r.drift);
+      if (head.reorg) m.count('reorgs');
+    } catch (err) {
+      if (!(err instanceof ChainReadError)) throw err;
+      m.countKeyed('chain', err.code);
+      this.ctx.log.warn('pool sync failed; keeping the last state', { block: head.number, error: err.message });
+    }
+  }
+
+  private score(e: Entry, tx: DecodedTx, sim: SimulatedTx | null): void {
+    const m = this.ctx.metrics;
+    const t0 = monoNs();
+    const r = this.core.score(tx, sim, this.head, t0);
+    const t1 = monoNs();
+    recordNs(this.h.score, t1 - t0);
+    for (const p of r.unknownPools) if (!this.discoveryTried.has(p)) this.toDiscover.add(p);
+    if (r.skip !== null) {
+      m.countKeyed('skip', r.skip);
+      return;
+    }
+    recordNs(this.h.scored, t1 - tx.firstSeenNs);
+    for (const opp of r.opportunities) {
+      m.countKeyed('opportunity', opp.kind);
+      e.out.push([Kind.Opportunity, opp]);
+      if (this.pool !== null) {
+        opp.verification = 'pending';
+        e.open++;
+        this.waiting.push({ entry: e, opp, victims: new Map([[tx.hash, tx]]), head: this.head! });
+      }
+    }
+  }
+
+  private startVerifications(): void {
+    const pool = this.pool;
+    if (pool === null) return;
+    while (this.running < pool.threads && this.waiting.length > 0) {
+      const v = this.waiting.shift()!;
+      this.running++;
+      const t0 = monoNs();
+      const task = this.verifyTask(v);
+      (task === null ? Promise.resolve(null) : pool.verify(task))
+        .then(
+          (r) => {
+            recordNs(this.h.verify, monoNs() - t0);
+            this.applyVerification(v, r);
+          },
+          (err: unknown) => this.fail(err),
+        )
+        .finally(() => {
+          this.running--;
+          this.startVerifications();
+          this.flush();
+        });
+    }
+  }
+
+  private verifyTask(v: Verification) {
+    const { opp, head } = v;
+    const searcher = opp.searcher!;
+    const steps: VerifyStep[] = [];
+    for (let i = 0; i < opp.plan.length; i++) {
+      const s = opp.plan[i]!;
+      if (s.kind === 'victim') {
+        const tx = v.victims.get(s.hash);
+        if (tx === undefined) return null;
+        steps.push({ victim: tx });
+        continue;
+      }
+      const call = encodeStep(s, { searcher })!;
+      const g = opp.gas[i]!;
+      steps.push({ call: { from: searcher, to: call.to, data: call.data, value: call.value, gas: VERIFY_GAS_LIMIT, maxFeePerGas: opp.baseFee + g.priorityFee, maxPriorityFeePerGas: g.priorityFee } });
+    }
+    return { op: 'verify' as const, env: this.env, head, steps, searcher, token: opp.profit.token };
+  }
+
+  /** Measured gas replaces the estimates; the plan is verified when every step succeeds and the measured gain is the predicted one. */
+  private applyVerification(v: Verification, r: VerifyOutcome | null): void {
+    const { opp } = v;
+    const m = this.ctx.metrics;
+    if (r === null) return this.finishVerification(v, 'rejected', 'victim-missing');
+    if (!r.ok) {
+      m.countKeyed('state', r.code);
+      return this.finishVerification(v, 'rejected', `state:${r.code}`);
+    }
+    const bad = r.txs.findIndex((t) => t.status !== 'success');
+    if (bad >= 0) {
+      const t = r.txs[bad]!;
+      // A victim the head state cannot run first (most often a nonce gap: its sender has earlier
+      // transactions pending) is not a fault of the plan.
+      const who = opp.plan[bad]?.kind === 'victim' ? 'victim-' : '';
+      return this.finishVerification(v, 'rejected', `${who}${t.status}:${bad}:${t.revertReason ?? t.error ?? ''}`);
+    }
+    const headroom = BigInt(100 + this.ctx.config.gas.limitHeadroomPct);
+    for (let i = 0; i < opp.gas.length; i++) {
+      const g = opp.gas[i];
+      if (g === null || g === undefined) continue;
+      g.gasUsed = r.txs[i]!.gasUsed;
+      g.gasLimit = (g.gasUsed * headroom + 99n) / 100n;
+    }
+    const price = opp.profit.token === this.ctx.config.weth.toLowerCase() ? WETH_PRICE : (this.core.priceOf(opp.profit.token) ?? WETH_PRICE);
+    opp.profit = makeProfit(opp.profit.token, opp.profit.gross, gasCostWei(opp), price);
+    // Measured in the EVM: the token gained, less the ether paid for gas (in the token's units).
+    const gasInToken = opp.profit.gasCost;
+    const ethPaid = -r.ethDelta;
+    opp.simulatedNet = r.tokenDelta - (opp.profit.token === this.ctx.config.weth.toLowerCase() ? ethPaid : gasInToken);
+    if (ethPaid !== gasCostWei(opp)) return this.finishVerification(v, 'rejected', 'gas-mismatch');
+    if (r.tokenDelta !== opp.profit.gross) return this.finishVerification(v, 'rejected', 'gross-mismatch');
+    if (opp.profit.netWei < BigInt(this.ctx.config.minNetProfitWei)) return this.finishVerification(v, 'rejected', 'unprofitable');
+    this.finishVerification(v, 'verified', null);
+  }
+
+  private finishVerification(v: Verification, status: 'verified' | 'rejected', reason: string | null): void {
+    const now = monoNs();
+    v.opp.verification = status;
+    v.opp.rejectReason = reason;
+    v.opp.timings.verifiedNs = now;
+    this.ctx.metrics.countKeyed('verify', status === 'verified' ? 'verified' : `rejected.${reason?.split(':')[0] ?? 'unknown'}`);
+    if (status === 'verified') recordNs(this.h.verified, now - v.opp.timings.firstSeenNs);
+    v.entry.open--;
+  }
+
+  private fail(err: unknown): void {
+    this.failure ??= err;
+    for (const q of this.queue) q.reject?.(err);
+  }
+
+  /** Emits every finished entry at the head of the queue, in input order. */
+  private flush(): void {
+    if (this.failure !== null) return;
+    const q = this.queue;
+    let n = 0;
+    while (n < q.length && q[n]!.open === 0) {
+      const e = q[n]!;
+      for (let i = 0; i < e.out.length; i++) {
+        const [kind, data] = e.out[i]!;
+        this.ctx.emit('out', kind, e.seq, kind === Kind.BlockEvent ? e.sub : i, e.firstSeenNs, data);
+      }
+      e.resolve?.();
+      n++;
+    }
+    if (n > 0) q.splice(0, n);
+  }
+
+  /** Registers pools transactions named that the registry did not hold; later transactions see them. */
+  private discoverPools(): void {
+    if (this.discovering || this.toDiscover.size === 0 || this.head === null) return;
+    const list = [...this.toDiscover].slice(0, 256);
+    for (const a of list) {
+      this.toDiscover.delete(a);
+      this.discoveryTried.add(a);
+    }
+    this.discovering = true;
+    const block = this.head.number;
+    this.sync
+      .addPairs(list, block, false)
+      .then(async (added) => {
+        this.ctx.metrics.count('pools.discovered', added);
+        await this.sync.reconcile(list, block);
+      })
+      .catch((err: unknown) => {
+        if (err instanceof ChainReadError) this.ctx.metrics.countKeyed('chain', err.code);
+        else this.fail(err);
+      })
+      .finally(() => {
+        this.discovering = false;
+      });
+  }
+
+  settled(): Promise<void> | null {
+    const last = this.queue[this.queue.length - 1];
+    if (last === undefined) return null;
+    last.emitted ??= new Promise<void>((resolve, reject) => {
+      last.resolve = resolve;
+      last.reject = reject;
+    });
+    return last.emitted;
+  }
+
+  async onStop(): Promise<void> {
+    while (this.queue.length > 0) {
+      if (this.failure !== null) throw this.failure;
+      await this.settled();
+    }
+    await this.pool?.close();
+  }
+}

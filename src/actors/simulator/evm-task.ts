@@ -1,0 +1,128 @@
+import type { BlockEvent, DecodedTx, SimulatedTx } from '../../messages/schema.js';
+import { simulateWithEffects } from './effects.js';
+import { type BundleCall, simulateBundle } from './simulate-bundle.js';
+import { type SimVm, createSimVm, pendingBlockContext } from './simulate-tx.js';
+import { ForkedStateManager } from './state/forked-state-manager.js';
+import { RpcState, StateReadError } from './state/rpc-state.js';
+
+/**
+ * The EVM worker of the simulator's piscina pool. One VM per thread on a {@link ForkedStateManager}
+ * whose node reads are cached for the current head and dropped when a task names a newer one. A
+ * thread runs one task at a time (checkpoint → run → revert on one state), so results depend only
+ * on the task and the node's state at its head: the same with 1 thread or N.
+ */
+
+/** Where and under which rules to run. */
+export interface EvmEnv {
+  rpcUrl: string;
+  chainId: number;
+  hardfork: string;
+}
+
+/** Run one pending transaction and report what it did. */
+export interface SimulateTask {
+  op: 'simulate';
+  env: EvmEnv;
+  head: BlockEvent;
+  tx: DecodedTx;
+  /** The simulator's head generation when it queued the task, and the shared current one: a task whose head is no longer current is answered `stale` without running. */
+  gen: number;
+  headGen: Int32Array;
+}
+
+/** One step of a bundle to verify: a victim as signed, or a searcher call. */
+export type VerifyStep = { victim: DecodedTx } | { call: BundleCall };
+
+/** Run a bundle in order on the head state and measure the searcher's balance change. */
+export interface VerifyTask {
+  op: 'verify';
+  env: EvmEnv;
+  head: BlockEvent;
+  steps: VerifyStep[];
+  searcher: string;
+  /** Token the profit is measured in (its balance delta is returned with the ether delta). */
+  token: string;
+}
+
+export type EvmTask = SimulateTask | VerifyTask;
+
+/** What a simulate task returns. */
+export type SimulateOutcome =
+  | { ok: true; result: Omit<SimulatedTx, 'tx' | 'simulatedNs'> }
+  | { ok: false; reason: 'stale' }
+  | { ok: false; reason: 'state'; code: string; message: string };
+
+/** Per-transaction result of a verified bundle. */
+export interface VerifyTxResult {
+  status: string;
+  gasUsed: bigint;
+  revertReason: string | null;
+  error: string | null;
+}
+
+/** What a verify task returns. */
+export type VerifyOutcome =
+  | { ok: true; txs: VerifyTxResult[]; tokenDelta: bigint; ethDelta: bigint }
+  | { ok: false; reason: 'state'; code: string; message: string };
+
+let current: { key: string; source: RpcState; sim: SimVm } | null = null;
+
+async function vmFor(env: EvmEnv, head: BlockEvent): Promise<SimVm> {
+  const key = `${env.rpcUrl}|${env.chainId}|${env.hardfork}`;
+  if (current === null || current.key !== key) {
+    const source = new RpcState({ url: env.rpcUrl, blockNumber: head.number });
+    const sim = await createSimVm({ state: new ForkedStateManager(source), chainId: env.chainId, hardfork: env.hardfork });
+    current = { key, source, sim };
+  } else if (current.source.blockNumber !== head.number) {
+    current.source.invalidate(head.number);
+    current.sim.state.reset();
+  }
+  return current.sim;
+}
+
+function stateFailure(err: unknown): { ok: false; reason: 'state'; code: string; message: string } {
+  if (err instanceof StateReadError) return { ok: false, reason: 'state', code: err.code, message: err.message };
+  throw err;
+}
+
+/** Piscina entry: one task. */
+export default async function run(task: EvmTask): Promise<SimulateOutcome | VerifyOutcome> {
+  if (task.op === 'simulate') {
+    if (Atomics.load(task.headGen, 0) !== task.gen) return { ok: false, reason: 'stale' };
+    try {
+      const sim = await vmFor(task.env, task.head);
+      const r = await simulateWithEffects(sim, task.tx, pendingBlockContext(task.head));
+      return {
+        ok: true,
+        result: {
+          block: task.head.number,
+          status: r.status,
+          gasUsed: r.gasUsed,
+          logs: r.logs,
+          revertReason: r.revertReason ?? null,
+          error: r.status === 'success' ? null : (r.error ?? null),
+          pools: r.pools,
+          balanceChanges: r.balanceChanges,
+        },
+      };
+    } catch (err) {
+      return stateFailure(err);
+    }
+  }
+  if (task.op === 'verify') {
+    try {
+      const sim = await vmFor(task.env, task.head);
+      const txs = task.steps.map((s) => ('victim' in s ? s.victim : s.call));
+      const r = await simulateBundle(sim, txs, pendingBlockContext(task.head), { watch: task.searcher, tokens: [task.token] });
+      return {
+        ok: true,
+        txs: r.txs.map((t) => ({ status: t.status, gasUsed: t.gasUsed, revertReason: t.revertReason ?? null, error: t.error ?? null })),
+        tokenDelta: r.tokenDeltas[0] ?? 0n,
+        ethDelta: r.ethDelta,
+      };
+    } catch (err) {
+      return stateFailure(err);
+    }
+  }
+  throw new TypeError(`evm task: unknown op ${JSON.stringify((task as { op?: unknown }).op)}`);
+}

@@ -1,0 +1,31 @@
+/** Config slice of the simulator stage (`config.simulator`). */
+export interface SimulatorConfig {
+  /**
+   * HTTP JSON-RPC endpoint the EVM reads state from. Null: the first `rpc-ws` ingest source's URL
+   * with `ws` → `http` (anvil, geth and reth serve both on one port).
+   */
+  rpcUrl: string | null;
+  /** EVM worker threads (piscina); 0 means cores − 1, at least 1. */
+  threads: number;
+  /** ethereumjs hardfork name of the chain (`prague` on the devnet and mainnet today). */
+  hardfork: string;
+  /** Chain id; null means the decoder's, else 1. */
+  chainId: number | null;
+  /**
+   * EVM simulations queued or running at most; past it the one of least estimated value (the
+   * incoming one included) is shed and counted `shed.full`.
+   */
+  maxPending: number;
+  /** Off: unclassified transactions are dropped (counted `skipped.evm-off`) instead of run in the EVM. */
+  evm: boolean;
+}
+
+/** Defaults of {@link SimulatorConfig}. */
+export const DEFAULT_SIMULATOR_CONFIG: SimulatorConfig = {
+  rpcUrl: null,
+  threads: 0,
+  hardfork: 'prague',
+  chainId: null,
+  maxPending: 256,
+  evm: true,
+};

@@ -1,0 +1,229 @@
+import type { Message } from '../../messages/envelope.js';
+import { type BlockEvent, type DecodedTx, Kind, type SimulatedTx } from '../../messages/schema.js';
+import type { Actor, ActorContext } from '../../runtime/actor.js';
+import { monoNs } from '../../runtime/clock.js';
+import { recordNs } from '../../runtime/metrics.js';
+import { EvmPool } from './evm-pool.js';
+import type { EvmEnv, SimulateOutcome } from './evm-task.js';
+import type { SimulatorConfig } from './simulator-config.js';
+
+/** The simulator's slice as the engine hands it: URL and chain id resolved. */
+export interface SimulatorSlice extends SimulatorConfig {
+  rpcUrl: string;
+  chainId: number;
+}
+
+/** One input record's place in the output order. */
+interface Entry {
+  kind: Kind;
+  seq: number;
+  sub: number;
+  firstSeenNs: number;
+  /** What to emit: the record's payload, or null to emit nothing (shed, failed). */
+  out: unknown;
+  outKind: Kind;
+  ready: boolean;
+  /** EVM path only: the transaction, its estimated value, and whether it was dispatched. */
+  tx: DecodedTx | null;
+  value: bigint;
+  dispatched: boolean;
+  gen: number;
+  /** Resolved once emitted (for `settled`). */
+  emitted: Promise<void> | null;
+  resolveEmitted: (() => void) | null;
+  rejectEmitted: ((err: unknown) => void) | null;
+}
+
+/**
+ * The simulator stage. Swaps the decoder classified (known routers and pairs) take the fast path:
+ * forwarded unchanged, the scorer prices them with closed-form math. Transactions the decoder could
+ * not classify are run in the EVM on the head state (a piscina pool of `threads` workers) and
+ * become a `SimulatedTx` (status, gas, logs, revert reason, pools moved, the sender's balance
+ * changes). Block events pass through and start a new head.
+ *
+ * Output order is input order, whatever finishes first, so downstream is deterministic; the input
+ * is committed only once a batch's outputs are out (`settled`), so a crash loses nothing. Load is
+ * shed before a task starts: a queued transaction whose head is no longer current (`shed.stale`),
+ * and past `maxPending` the one of least estimated value (`shed.full`). State read failures count
+ * `state.<code>` and skip the transaction.
+ */
+export class Simulator implements Actor {
+  readonly io = true;
+  private readonly pool: EvmPool | null;
+  private readonly env: EvmEnv;
+  private readonly queue: Entry[] = [];
+  /** EVM entries not yet dispatched, in input order. */
+  private readonly waiting: Entry[] = [];
+  private running = 0;
+  private head: BlockEvent | null = null;
+  private gen = 0;
+  /** The current head generation, shared with the EVM workers so a stale task is not run. */
+  private readonly headGen = new Int32Array(new SharedArrayBuffer(4));
+  private readonly seenToSimulated;
+  private readonly simService;
+  private failure: unknown = null;
+
+  constructor(private readonly ctx: ActorContext<SimulatorSlice>) {
+    const c = ctx.config;
+    this.env = { rpcUrl: c.rpcUrl, chainId: c.chainId, hardfork: c.hardfork };
+    this.pool = c.evm ? new EvmPool(c.threads) : null;
+    this.seenToSimulated = ctx.metrics.histogram('firstSeenToSimulated');
+    this.simService = ctx.metrics.histogram('evmServiceTime');
+  }
+
+  onStart(): void {
+    if (this.pool) this.ctx.log.info('EVM pool started', { threads: this.pool.threads, rpc: this.env.rpcUrl });
+  }
+
+  onBatch(msgs: Message[]): void {
+    if (this.failure !== null) throw this.failure;
+    const m = this.ctx.metrics;
+    for (const msg of msgs) {
+      const e = this.entry(msg);
+      if (msg.kind === Kind.BlockEvent) {
+        this.head = msg.data as BlockEvent;
+        this.gen++;
+        Atomics.store(this.headGen, 0, this.gen);
+        this.shedStale();
+      } else if (msg.kind === Kind.DecodedTx) {
+        const tx = msg.data as DecodedTx;
+        if (tx.intent !== null) m.count('fast');
+        else if (this.pool === null) {
+          m.count('skipped.evm-off');
+          e.out = null;
+        } else if (this.head === null) {
+          // No state to run on before the first head.
+          m.count('skipped.no-head');
+          e.out = null;
+        } else {
+          e.ready = false;
+          e.tx = tx;
+          e.value = estimatedValue(tx);
+          e.gen = this.gen;
+          this.admit(e);
+        }
+      }
+      this.queue.push(e);
+    }
+    this.dispatch();
+    this.flush();
+  }
+
+  private entry(msg: Message): Entry {
+    return { kind: msg.kind, seq: msg.seq, sub: msg.sub, firstSeenNs: msg.firstSeenNs, out: msg.data, outKind: msg.kind, ready: true, tx: null, value: 0n, dispatched: false, gen: 0, emitted: null, resolveEmitted: null, rejectEmitted: null };
+  }
+
+  /** Queues an EVM entry, shedding the least valuable waiting one when full. */
+  private admit(e: Entry): void {
+    const max = this.ctx.config.maxPending;
+    if (this.waiting.length + this.running < max) {
+      this.waiting.push(e);
+      return;
+    }
+    let low = e;
+    for (const w of this.waiting) if (w.value < low.value) low = w;
+    this.shed(low, 'shed.full');
+    if (low !== e) {
+      this.waiting.splice(this.waiting.indexOf(low), 1);
+      this.waiting.push(e);
+    }
+  }
+
+  private shed(e: Entry, counter: string): void {
+    this.ctx.metrics.count(counter);
+    e.out = null;
+    e.ready = true;
+  }
+
+  /** A new head makes every undispatched simulation stale: its transaction may be in that block. */
+  private shedStale(): void {
+    for (const w of this.waiting) this.shed(w, 'shed.stale');
+    this.waiting.length = 0;
+  }
+
+  private dispatch(): void {
+    const pool = this.pool;
+    if (pool === null) return;
+    while (this.running < pool.threads && this.waiting.length > 0) {
+      const e = this.waiting.shift()!;
+      e.dispatched = true;
+      this.running++;
+      const t0 = monoNs();
+      pool
+        .simulate({ op: 'simulate', env: this.env, head: this.head!, tx: e.tx!, gen: e.gen, headGen: this.headGen })
+        .then(
+          (r) => {
+            recordNs(this.simService, monoNs() - t0);
+            this.complete(e, r);
+          },
+          (err: unknown) => {
+            // The pool failing is the stage failing: crash so the batch is redelivered.
+            this.failure ??= err;
+            e.ready = true;
+            e.out = null;
+            for (const q of this.queue) q.rejectEmitted?.(err);
+          },
+        )
+        .finally(() => {
+          this.running--;
+          this.dispatch();
+          this.flush();
+        });
+    }
+  }
+
+  private complete(e: Entry, r: SimulateOutcome): void {
+    const m = this.ctx.metrics;
+    e.ready = true;
+    if (!r.ok) {
+      e.out = null;
+      if (r.reason === 'stale') m.count('shed.stale');
+      else m.countKeyed('state', r.code);
+      return;
+    }
+    const now = monoNs();
+    const sim: SimulatedTx = { tx: e.tx!, ...r.result, simulatedNs: now };
+    e.out = sim;
+    e.outKind = Kind.SimulatedTx;
+    m.countKeyed('evm', sim.status);
+    if (sim.pools.length > 0) m.count('evm.touchedPools');
+    recordNs(this.seenToSimulated, now - e.firstSeenNs);
+  }
+
+  /** Emits every ready entry at the head of the queue, in input order. */
+  private flush(): void {
+    const q = this.queue;
+    let n = 0;
+    if (this.failure !== null) return; // nothing more goes out: the thread dies and the input is redelivered
+    while (n < q.length && q[n]!.ready) {
+      const e = q[n]!;
+      if (e.out !== null) this.ctx.emit('out', e.outKind, e.seq, e.sub, e.firstSeenNs, e.out);
+      e.resolveEmitted?.();
+      n++;
+    }
+    if (n > 0) q.splice(0, n);
+  }
+
+  settled(): Promise<void> | null {
+    const last = this.queue[this.queue.length - 1];
+    if (last === undefined) return null;
+    last.emitted ??= new Promise<void>((resolve, reject) => {
+      last.resolveEmitted = resolve;
+      last.rejectEmitted = reject;
+    });
+    return last.emitted;
+  }
+
+  async onStop(): Promise<void> {
+    while (this.queue.length > 0) {
+      if (this.failure !== null) throw this.failure;
+      await this.settled();
+    }
+    await this.pool?.close();
+  }
+}
+
+/** What a transaction is worth to look at: what its sender pays for gas at most, plus the ether it moves. */
+function estimatedValue(tx: DecodedTx): bigint {
+  return (tx.maxFeePerGas ?? tx.gasPrice ?? 0n) * tx.gas + tx.value;
+}

@@ -1,0 +1,27 @@
+import type { ConfigInput } from '../runtime/config.js';
+import type { Devnet } from './devnet.js';
+import { devnetRouters } from './routers.js';
+
+/**
+ * The engine config for a devnet: ingest from its websocket, the decoder's routers for its
+ * deployment, the simulator and scorer reading its state, the scorer tracking both V2 factories
+ * (pairs discovered from block 0) with the devnet's searcher account. Callers overlay their own.
+ */
+export function devnetEngineConfig(net: Devnet): ConfigInput {
+  const { anvil, deployment: d } = net;
+  return {
+    pipeline: 'live',
+    ingest: { sources: [{ kind: 'rpc-ws', name: 'devnet', url: anvil.wsUrl, mode: 'auto' }] },
+    decoder: { routers: devnetRouters(d), chainId: anvil.chainId },
+    simulator: { rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, hardfork: net.hardfork as 'prague' },
+    scorer: {
+      rpcUrl: anvil.rpcUrl,
+      chainId: anvil.chainId,
+      hardfork: net.hardfork as 'prague',
+      weth: d.weth.toLowerCase(),
+      v2Factories: d.v2.map((v) => ({ address: v.factory.toLowerCase(), feeBps: 30, router: v.router.toLowerCase() })),
+      discoverFromBlock: 0,
+      searcher: net.searcher,
+    },
+  };
+}
