@@ -43,11 +43,11 @@ export interface LivePipelineOptions {
   /** Chain id for capture headers (the decoder's `chainId` when set). */
   chainId?: number | null;
   /**
-   * Last real stage whose output the main thread consumes: `decoder` ends the pipeline there (tests
-   * and the ingest benchmark); `submitter` (default) runs the full five stages, with pass-through
-   * stand-ins for the stages not built yet.
+   * Last stage whose output the main thread consumes: `decoder`, `simulator` or `scorer` end the
+   * pipeline there (tests and benchmarks); `submitter` (default) runs the full five stages, with a
+   * pass-through stand-in for the submitter until its issue lands.
    */
-  until?: 'decoder' | 'submitter';
+  until?: 'decoder' | 'simulator' | 'scorer' | 'submitter';
 }
 
 /**
@@ -68,7 +68,7 @@ export function stateRpcUrl(config: EngineConfig, explicit: string | null): stri
  */
 export function livePipeline(config: EngineConfig, opts: LivePipelineOptions = {}): PipelineSpec {
   const until = opts.until ?? 'submitter';
-  const names = until === 'decoder' ? STAGES.slice(0, 2) : STAGES;
+  const names = STAGES.slice(0, STAGES.indexOf(until) + 1);
   const rings = names.map((_, i) => (i === names.length - 1 ? RESULTS_RING : ['raw', 'decoded', 'simulated', 'scored'][i]!));
   const pass = new URL('./actors/synthetic/pass-through.worker.js', import.meta.url);
   const workers: Record<string, URL> = {
@@ -82,7 +82,7 @@ export function livePipeline(config: EngineConfig, opts: LivePipelineOptions = {
     ingest: { ...config.ingest, chainId },
     decoder: config.decoder,
   };
-  if (until === 'submitter') {
+  if (names.includes('simulator')) {
     const simUrl = stateRpcUrl(config, config.simulator.rpcUrl);
     const scoreUrl = stateRpcUrl(config, config.scorer.rpcUrl);
     if (simUrl === null || scoreUrl === null) {

@@ -5,7 +5,8 @@ import { devnetRouters } from './routers.js';
 /**
  * The engine config for a devnet: ingest from its websocket, the decoder's routers for its
  * deployment, the simulator and scorer reading its state, the scorer tracking both V2 factories
- * (pairs discovered from block 0) with the devnet's searcher account. Callers overlay their own.
+ * and the V3 factory with its SwapRouter (pairs and pools discovered from block 0) with the devnet's
+ * searcher account. Callers overlay their own.
  */
 export function devnetEngineConfig(net: Devnet): ConfigInput {
   const { anvil, deployment: d } = net;
@@ -20,6 +21,7 @@ export function devnetEngineConfig(net: Devnet): ConfigInput {
       hardfork: net.hardfork as 'prague',
       weth: d.weth.toLowerCase(),
       v2Factories: d.v2.map((v) => ({ address: v.factory.toLowerCase(), feeBps: 30, router: v.router.toLowerCase() })),
+      v3Factories: d.v3 ? [{ address: d.v3.factory.toLowerCase(), router: d.v3.router.toLowerCase() }] : [],
       discoverFromBlock: 0,
       searcher: net.searcher,
     },

@@ -351,6 +351,7 @@ function validateSimulator(s: SimulatorConfig): void {
   oneOf(s.hardfork, 'config.simulator.hardfork', HARDFORKS);
   if (s.chainId !== null) int(s.chainId, 'config.simulator.chainId', 1);
   int(s.maxPending, 'config.simulator.maxPending', 1, 1 << 20);
+  int(s.maxAgeMs, 'config.simulator.maxAgeMs', 0, 3_600_000);
   bool(s.evm, 'config.simulator.evm');
 }
 
@@ -367,6 +368,14 @@ function validateScorer(s: ScorerConfig): void {
   });
   if (!Array.isArray(s.v2Pairs)) throw new TypeError(`config.scorer.v2Pairs must be an array, got ${describe(s.v2Pairs)}`);
   s.v2Pairs.forEach((a, i) => address(a, `config.scorer.v2Pairs[${i}]`));
+  if (!Array.isArray(s.v3Factories)) throw new TypeError(`config.scorer.v3Factories must be an array, got ${describe(s.v3Factories)}`);
+  s.v3Factories.forEach((f, i) => {
+    const p = `config.scorer.v3Factories[${i}]`;
+    const o = fields(f, p, ['address', 'router']);
+    address(o.address, `${p}.address`);
+    address(o.router, `${p}.router`);
+  });
+  int(s.v3WordsAround, 'config.scorer.v3WordsAround', 0, 64);
   if (s.discoverFromBlock !== null) int(s.discoverFromBlock, 'config.scorer.discoverFromBlock', 0);
   if (!Array.isArray(s.strategies)) throw new TypeError(`config.scorer.strategies must be an array, got ${describe(s.strategies)}`);
   s.strategies.forEach((x, i) => oneOf(x, `config.scorer.strategies[${i}]`, ['v2-sandwich', 'backrun-arbitrage']));
@@ -374,6 +383,7 @@ function validateScorer(s: ScorerConfig): void {
   if (s.searcher !== null) address(s.searcher, 'config.scorer.searcher');
   bool(s.verify, 'config.scorer.verify');
   int(s.verifyThreads, 'config.scorer.verifyThreads', 0, 256);
+  int(s.verifyPerBlock, 'config.scorer.verifyPerBlock', 0, 1_000_000);
   int(s.maxCyclesPerPool, 'config.scorer.maxCyclesPerPool', 1, 100_000);
   int(s.reconcilePerBlock, 'config.scorer.reconcilePerBlock', 0, 1_000_000);
   weiString(s.gas.priorityFeeWei, 'config.scorer.gas.priorityFeeWei');

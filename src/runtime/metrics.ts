@@ -1,3 +1,4 @@
+import v8 from 'node:v8';
 import hdr from 'hdr-histogram-js';
 
 type Histogram = hdr.Histogram;
@@ -118,6 +119,31 @@ export function addSparse(h: Histogram, s: SparseHistogram): void {
   for (let i = 0; i < s.index.length; i++) h.recordValueWithCount(js.valueFromIndex(s.index[i]!), s.count[i]!);
 }
 
+/**
+ * Memory of one thread's V8 isolate (bytes): what lets a soak tell which stage grows, and whether
+ * in its heap (which space), in ArrayBuffers or in other external memory.
+ */
+export interface ThreadMemory {
+  heapUsed: number;
+  heapTotal: number;
+  /** Committed size of each heap space, by V8's name (`new_space`, `old_space`, `code_space`, …). */
+  spaces: Record<string, number>;
+  /** Off-heap memory the isolate accounts for, ArrayBuffers included. */
+  external: number;
+  arrayBuffers: number;
+  /** Memory V8 itself malloc'ed (outside the heap spaces). */
+  malloced: number;
+}
+
+/** The calling thread's {@link ThreadMemory}. @remarks Allocates; once per metrics interval. */
+export function threadMemory(): ThreadMemory {
+  const h = v8.getHeapStatistics();
+  const spaces: Record<string, number> = {};
+  for (const sp of v8.getHeapSpaceStatistics()) if (sp.space_size > 0) spaces[sp.space_name] = sp.space_size;
+  const m = process.memoryUsage();
+  return { heapUsed: h.used_heap_size, heapTotal: h.total_heap_size, spaces, external: m.external, arrayBuffers: m.arrayBuffers, malloced: h.malloced_memory };
+}
+
 /** What an actor ships to the supervisor: cumulative since the actor (incarnation) started. */
 export interface MetricsSnapshot {
   /** Metrics generation the histograms belong to (see `Engine.resetLatencyStats`). */
@@ -132,6 +158,8 @@ export interface MetricsSnapshot {
   counters: Record<string, number>;
   /** Stage-specific latency histograms (ns), e.g. ingest's per-source lead time. */
   histograms: Record<string, SparseHistogram>;
+  /** The actor thread's memory when the snapshot was taken. */
+  memory?: ThreadMemory;
 }
 
 /**
@@ -193,6 +221,7 @@ export class StageMetrics {
       queueWait: toSparse(this.queueWait),
       counters: { ...this.counters },
       histograms: Object.fromEntries(Object.entries(this.named).map(([k, h]) => [k, toSparse(h)])),
+      memory: threadMemory(),
     };
   }
 }
@@ -251,6 +280,11 @@ export class StageMetricsView {
   /** Takes the live incarnation's latest snapshot. */
   update(s: MetricsSnapshot): void {
     this.live = s;
+  }
+
+  /** The live incarnation's thread memory at its latest snapshot; null when none is live. */
+  memory(): ThreadMemory | null {
+    return this.live?.memory ?? null;
   }
 
   /** Drops every latency histogram recorded so far; snapshots from before generation `gen` keep only their counts. */

@@ -473,6 +473,8 @@ export class Supervisor extends EventEmitter {
         deadLetters: slot.deadLetters,
         ring: input ? { depthBytes: input.usedBytes(), capacityBytes: input.capacity, drops: input.drops() } : null,
         outputDrops: outputs.reduce((n, r) => n + r.drops(), 0),
+        /** The actor thread's memory at its latest metrics snapshot (null before the first). */
+        memory: slot.metrics.memory(),
         ...slot.metrics.summary(),
       };
     });

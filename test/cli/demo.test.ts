@@ -28,6 +28,11 @@ describe('orion demo', () => {
     assert.ok(Object.values(s.txs.intents).reduce((a, b) => a + b, 0) > 0, 'swap intents classified');
     assert.equal(s.restarts, 0);
     assert.match(r.stderr, /devnet ready/);
+    // The devnet's two V2 venues disagree on price, so its swaps leave backruns to find.
+    assert.ok((s.opportunities['backrun-arbitrage'] ?? 0) > 0, `opportunities ${JSON.stringify(s.opportunities)}; ${r.stderr.slice(-2000)}`);
+    assert.match(s.predictedNetProfitWei, /^[0-9]+$/);
+    assert.ok(BigInt(s.predictedNetProfitWei) > 0n);
+    assert.ok(s.firstSeenToOpportunityUs.p50 > 0);
   });
 
   it('args: --synthetic runs the runtime pipeline without a node', async () => {

@@ -216,6 +216,19 @@ describe('StageMetrics.countKeyed', () => {
 });
 
 describe('StageMetricsView', () => {
+  it('behavior: memory() is the live incarnation\'s thread memory, null before the first snapshot and after it ended', () => {
+    const v = new StageMetricsView();
+    assert.equal(v.memory(), null);
+    const s = new StageMetrics().snapshot();
+    assert.ok(s.memory && s.memory.heapTotal >= s.memory.heapUsed && s.memory.heapUsed > 0);
+    assert.ok((s.memory.spaces.new_space ?? 0) > 0 && (s.memory.spaces.old_space ?? 0) > 0, 'committed size per heap space');
+    assert.ok(s.memory.arrayBuffers <= s.memory.external);
+    v.update(s);
+    assert.deepEqual(v.memory(), s.memory);
+    v.endIncarnation();
+    assert.equal(v.memory(), null);
+  });
+
   it('default', () => {
     const s = new StageMetricsView().summary();
     assert.deepEqual(s, { records: 0, batches: 0, duplicates: 0, serviceUs: EMPTY, queueWaitUs: EMPTY, counters: {}, histogramsUs: {} });

@@ -9,6 +9,7 @@ import { type Opportunity, WETH_PRICE, makeProfit } from './opportunity.js';
 import { encodeStep } from './plan-calls.js';
 import { ChainReadError, ChainReader, PoolSync } from './pools/pool-sync.js';
 import { V2PoolRegistry } from './pools/v2-pool-registry.js';
+import { V3PoolRegistry } from './pools/v3-pool-registry.js';
 import { ScoringCore, gasCostWei } from './score-tx.js';
 import type { ScorerConfig } from './scorer-config.js';
 
@@ -43,8 +44,9 @@ interface Verification {
 }
 
 /**
- * The scorer stage. Keeps a registry of Uniswap V2 pairs current from the node (discovery at start,
- * each block's logs in band with the block event, reconciles), scores every swap the simulator
+ * The scorer stage. Keeps registries of Uniswap V2 pairs and V3 pools current from the node
+ * (discovery at start, each block's logs in band with the block event, reconciles and V3
+ * re-reads), scores every swap the simulator
  * forwards (fast path) and every `SimulatedTx` that moved known pools with the closed-form
  * strategies, and, with a searcher configured, verifies each opportunity as a bundle in the EVM
  * (simulator workers) before it goes out: the measured gas replaces the estimates, and a plan
@@ -57,6 +59,9 @@ interface Verification {
 export class Scorer implements Actor {
   readonly io = true;
   private readonly registry = new V2PoolRegistry();
+  /** V3 pools, when V3 factories are configured; `v3Routers` maps each to its factory's SwapRouter. */
+  private readonly v3: V3PoolRegistry | null;
+  private readonly v3Routers = new Map<string, string>();
   private readonly core: ScoringCore;
   private readonly sync: PoolSync;
   private readonly pool: EvmPool | null;
@@ -64,6 +69,11 @@ export class Scorer implements Actor {
   private readonly queue: Entry[] = [];
   private readonly waiting: Verification[] = [];
   private running = 0;
+  /** A background reconcile is running. */
+  private checking = false;
+  /** Target block of the verifications being counted against `verifyPerBlock`, and their count. */
+  private verifyBlock = -1;
+  private verifyCount = 0;
   private head: BlockEvent | null = null;
   private readonly toDiscover = new Set<string>();
   /** Pools already looked up once (registered or not a pair of a configured factory). */
@@ -74,8 +84,10 @@ export class Scorer implements Actor {
 
   constructor(private readonly ctx: ActorContext<ScorerSlice>) {
     const c = ctx.config;
-    this.core = new ScoringCore(this.registry, c);
-    this.sync = new PoolSync(new ChainReader(c.rpcUrl), this.registry, c.v2Factories, c.reconcilePerBlock);
+    this.v3 = c.v3Factories.length > 0 ? new V3PoolRegistry() : null;
+    this.core = new ScoringCore(this.registry, c, this.v3, this.v3Routers);
+    const v3 = this.v3 === null ? null : { registry: this.v3, factories: c.v3Factories, routers: this.v3Routers, wordsAround: c.v3WordsAround };
+    this.sync = new PoolSync(new ChainReader(c.rpcUrl), this.registry, c.v2Factories, c.reconcilePerBlock, v3);
     this.env = { rpcUrl: c.rpcUrl, chainId: c.chainId, hardfork: c.hardfork };
     this.pool = c.verify && c.searcher !== null ? new EvmPool(c.verifyThreads > 0 ? c.verifyThreads : 1) : null;
     const m = ctx.metrics;
@@ -84,6 +96,7 @@ export class Scorer implements Actor {
       verified: m.histogram('firstSeenToVerified'),
       score: m.histogram('scoreTime'),
       verify: m.histogram('verifyTime'),
+      headSync: m.histogram('headSyncTime'),
     };
   }
 
@@ -92,7 +105,7 @@ export class Scorer implements Actor {
     const latest = Number(await this.sync.reader.call<string>('eth_blockNumber', []));
     const added = await this.sync.discover(c.discoverFromBlock, latest, c.v2Pairs);
     this.ctx.metrics.count('pools.discovered', added);
-    this.ctx.log.info('pool registry ready', { pools: this.registry.size, block: latest, verify: this.pool !== null, searcher: c.searcher });
+    this.ctx.log.info('pool registry ready', { pools: this.registry.size, v3Pools: this.v3?.size ?? 0, block: latest, verify: this.pool !== null, searcher: c.searcher });
   }
 
   async onBatch(msgs: Message[]): Promise<void> {
@@ -121,17 +134,47 @@ export class Scorer implements Actor {
     this.head = head;
     // Queued verifications target a block that is now the head: they can no longer land.
     for (const v of this.waiting.splice(0)) this.finishVerification(v, 'rejected', 'stale');
+    const t0 = monoNs();
     try {
-      const r = await this.sync.onHead(head);
+      const { report: r, moved } = await this.sync.applyHead(head);
+      recordNs(this.h.headSync, monoNs() - t0);
       m.count('pools.synced', r.synced);
       m.count('pools.created', r.created);
-      m.count('pools.drift', r.drift);
+      if (this.v3 !== null) {
+        m.count('pools.v3.synced', r.v3Synced);
+        m.count('pools.v3.created', r.v3Created);
+      }
       if (head.reorg) m.count('reorgs');
+      this.checkInBackground(head, moved);
     } catch (err) {
       if (!(err instanceof ChainReadError)) throw err;
       m.countKeyed('chain', err.code);
       this.ctx.log.warn('pool sync failed; keeping the last state', { block: head.number, error: err.message });
     }
+  }
+
+  /** Reconcile and V3 refresh of a head, off the scoring path; one at a time (a reorg's always runs). */
+  private checkInBackground(head: BlockEvent, moved: Set<string>): void {
+    const m = this.ctx.metrics;
+    if (this.checking && !head.reorg) {
+      m.count('pools.check-skipped');
+      return;
+    }
+    this.checking = true;
+    this.sync
+      .checkHead(head, moved)
+      .then((c) => {
+        m.count('pools.drift', c.drift);
+        m.count('pools.reconciled', c.reconciled);
+        if (this.v3 !== null) m.count('pools.v3.refreshed', c.v3Refreshed);
+      })
+      .catch((err: unknown) => {
+        if (err instanceof ChainReadError) m.countKeyed('chain', err.code);
+        else this.fail(err);
+      })
+      .finally(() => {
+        this.checking = false;
+      });
   }
 
   private score(e: Entry, tx: DecodedTx, sim: SimulatedTx | null): void {
@@ -150,6 +193,16 @@ export class Scorer implements Actor {
       m.countKeyed('opportunity', opp.kind);
       e.out.push([Kind.Opportunity, opp]);
       if (this.pool !== null) {
+        const cap = this.ctx.config.verifyPerBlock;
+        if (opp.targetBlock !== this.verifyBlock) {
+          this.verifyBlock = opp.targetBlock;
+          this.verifyCount = 0;
+        }
+        if (cap > 0 && this.verifyCount >= cap) {
+          m.count('verify.skipped');
+          continue;
+        }
+        this.verifyCount++;
         opp.verification = 'pending';
         e.open++;
         this.waiting.push({ entry: e, opp, victims: new Map([[tx.hash, tx]]), head: this.head! });
@@ -283,6 +336,9 @@ export class Scorer implements Actor {
       .then(async (added) => {
         this.ctx.metrics.count('pools.discovered', added);
         await this.sync.reconcile(list, block);
+        // What is not a V2 pair of a configured factory may be a V3 pool of one.
+        const rest = this.v3 === null ? [] : list.filter((a) => this.registry.get(a) === undefined && this.v3!.get(a) === undefined);
+        if (rest.length > 0) this.ctx.metrics.count('pools.v3.discovered', await this.sync.discoverV3(rest, block));
       })
       .catch((err: unknown) => {
         if (err instanceof ChainReadError) this.ctx.metrics.countKeyed('chain', err.code);

@@ -67,6 +67,9 @@ export type VerifyOutcome =
 
 let current: { key: string; source: RpcState; sim: SimVm } | null = null;
 
+/** Accounts and slots re-read in one batch when a task names a new head. */
+const HOT_KEYS = 4096;
+
 async function vmFor(env: EvmEnv, head: BlockEvent): Promise<SimVm> {
   const key = `${env.rpcUrl}|${env.chainId}|${env.hardfork}`;
   if (current === null || current.key !== key) {
@@ -74,8 +77,11 @@ async function vmFor(env: EvmEnv, head: BlockEvent): Promise<SimVm> {
     const sim = await createSimVm({ state: new ForkedStateManager(source), chainId: env.chainId, hardfork: env.hardfork });
     current = { key, source, sim };
   } else if (current.source.blockNumber !== head.number) {
+    const hot = current.source.hotKeys(HOT_KEYS);
     current.source.invalidate(head.number);
     current.sim.state.reset();
+    // One batch for what the last block's simulations read; a failed read is retried on demand.
+    await current.source.prefetch(hot.accounts, hot.slots).catch(() => {});
   }
   return current.sim;
 }

@@ -16,6 +16,11 @@ export interface SimulatorConfig {
    * incoming one included) is shed and counted `shed.full`.
    */
   maxPending: number;
+  /**
+   * A transaction first seen longer ago than this when its EVM run would start is shed
+   * (`shed.age`): its window has passed, and running it would hold back everything after it. 0: never.
+   */
+  maxAgeMs: number;
   /** Off: unclassified transactions are dropped (counted `skipped.evm-off`) instead of run in the EVM. */
   evm: boolean;
 }
@@ -27,5 +32,6 @@ export const DEFAULT_SIMULATOR_CONFIG: SimulatorConfig = {
   hardfork: 'prague',
   chainId: null,
   maxPending: 256,
+  maxAgeMs: 100,
   evm: true,
 };

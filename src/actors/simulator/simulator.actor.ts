@@ -1,5 +1,5 @@
 import type { Message } from '../../messages/envelope.js';
-import { type BlockEvent, type DecodedTx, Kind, type SimulatedTx } from '../../messages/schema.js';
+import { type BlockEvent, type DecodedTx, Kind, type SimulatedTx, type SwapIntent } from '../../messages/schema.js';
 import type { Actor, ActorContext } from '../../runtime/actor.js';
 import { monoNs } from '../../runtime/clock.js';
 import { recordNs } from '../../runtime/metrics.js';
@@ -35,7 +35,8 @@ interface Entry {
 }
 
 /**
- * The simulator stage. Swaps the decoder classified (known routers and pairs) take the fast path:
+ * The simulator stage. Swaps the decoder classified with every pool named ({@link poolsResolved}:
+ * known routers and pairs) take the fast path:
  * forwarded unchanged, the scorer prices them with closed-form math. Transactions the decoder could
  * not classify are run in the EVM on the head state (a piscina pool of `threads` workers) and
  * become a `SimulatedTx` (status, gas, logs, revert reason, pools moved, the sender's balance
@@ -44,7 +45,8 @@ interface Entry {
  * Output order is input order, whatever finishes first, so downstream is deterministic; the input
  * is committed only once a batch's outputs are out (`settled`), so a crash loses nothing. Load is
  * shed before a task starts: a queued transaction whose head is no longer current (`shed.stale`),
- * and past `maxPending` the one of least estimated value (`shed.full`). State read failures count
+ * one first seen more than `maxAgeMs` ago (`shed.age`), and past `maxPending` the one of least
+ * estimated value (`shed.full`). State read failures count
  * `state.<code>` and skip the transaction.
  */
 export class Simulator implements Actor {
@@ -87,7 +89,7 @@ export class Simulator implements Actor {
         this.shedStale();
       } else if (msg.kind === Kind.DecodedTx) {
         const tx = msg.data as DecodedTx;
-        if (tx.intent !== null) m.count('fast');
+        if (tx.intent !== null && poolsResolved(tx.intent)) m.count('fast');
         else if (this.pool === null) {
           m.count('skipped.evm-off');
           e.out = null;
@@ -144,8 +146,13 @@ export class Simulator implements Actor {
   private dispatch(): void {
     const pool = this.pool;
     if (pool === null) return;
+    const maxAgeNs = this.ctx.config.maxAgeMs * 1e6;
     while (this.running < pool.threads && this.waiting.length > 0) {
       const e = this.waiting.shift()!;
+      if (maxAgeNs > 0 && monoNs() - e.firstSeenNs > maxAgeNs) {
+        this.shed(e, 'shed.age');
+        continue;
+      }
       e.dispatched = true;
       this.running++;
       const t0 = monoNs();
@@ -221,6 +228,20 @@ export class Simulator implements Actor {
     }
     await this.pool?.close();
   }
+}
+
+/**
+ * True when the decoder named every pool the intent swaps through (known routers: CREATE2 from a
+ * configured factory; direct pair calls), so closed-form math can price it. A known router ABI on
+ * an unknown address gives legs without pools: those run in the EVM.
+ */
+export function poolsResolved(intent: SwapIntent): boolean {
+  if (intent.legs.length === 0) return false;
+  for (const leg of intent.legs) {
+    const hops = leg.path.length > 0 ? leg.path.length - 1 : 1;
+    if (leg.pools.length !== hops) return false;
+  }
+  return true;
 }
 
 /** What a transaction is worth to look at: what its sender pays for gas at most, plus the ether it moves. */

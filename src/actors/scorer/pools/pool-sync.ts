@@ -1,12 +1,20 @@
+import { keccak256, toBytes } from 'viem';
 import type { BlockEvent } from '../../../messages/schema.js';
-import type { V2FactoryConfig } from '../scorer-config.js';
+import type { V2FactoryConfig, V3FactoryConfig } from '../scorer-config.js';
 import { PAIR_CREATED_TOPIC, type RpcLog, SYNC_TOPIC, type V2PoolRegistry } from './v2-pool-registry.js';
+import { V3_BURN_TOPIC, V3_MINT_TOPIC, V3_SWAP_TOPIC, type V3PoolRegistry } from './v3-pool-registry.js';
+import { readV3Pools } from './v3-state.js';
+
+/** `PoolCreated(address indexed token0, address indexed token1, uint24 indexed fee, int24 tickSpacing, address pool)` of a V3 factory. */
+export const POOL_CREATED_TOPIC = keccak256(toBytes('PoolCreated(address,address,uint24,int24,address)'));
 
 /**
- * Keeps the scorer's pool registry current from the node: discovery at start (the factories'
- * `PairCreated` logs, configured pairs), then per block the block's `Sync`/`PairCreated` logs,
- * a reconcile of the pools they touched plus a rotating slice of the others against
- * `getReserves`, and a full reconcile after a reorg. All reads are JSON-RPC batches over HTTP.
+ * Keeps the scorer's pool registries current from the node: discovery at start (the factories'
+ * `PairCreated`/`PoolCreated` logs, configured pairs), then per block the block's logs in one
+ * `eth_getLogs` (V2 `Sync`/`PairCreated`, V3 `Swap`/`Mint`/`Burn`/`PoolCreated`), a reconcile of
+ * the V2 pairs they touched plus a rotating slice of the others against `getReserves`, a re-read
+ * of the V3 pools the registry flags `needsRefresh` (all of them after a reorg), and a full V2
+ * reconcile after a reorg. All reads are JSON-RPC batches over HTTP.
  */
 
 /** A node read failed; the scorer counts `chain.<code>` and keeps its last state. */
@@ -89,6 +97,21 @@ export interface SyncReport {
   created: number;
   reconciled: number;
   drift: number;
+  /** V3 Swap/Mint/Burn logs applied. */
+  v3Synced: number;
+  /** V3 pools registered (new `PoolCreated`). */
+  v3Created: number;
+  /** V3 pools re-read from the node (refresh or reorg). */
+  v3Refreshed: number;
+}
+
+/** The V3 side of a {@link PoolSync}: the registry, its factories, and pool → SwapRouter for the plans. */
+export interface V3SyncOptions {
+  registry: V3PoolRegistry;
+  factories: readonly V3FactoryConfig[];
+  /** Filled by the sync: pool address → the router of the factory that created it. */
+  routers: Map<string, string>;
+  wordsAround: number;
 }
 
 /** Registry sync against a node. */
@@ -96,14 +119,74 @@ export class PoolSync {
   private rotation = 0;
   private readonly fees: Map<string, bigint>;
 
+  private readonly v3Routers: Map<string, string>;
+
   constructor(
     readonly reader: ChainReader,
     readonly registry: V2PoolRegistry,
     readonly factories: readonly V2FactoryConfig[],
     readonly reconcilePerBlock: number,
+    readonly v3: V3SyncOptions | null = null,
   ) {
     this.fees = new Map(factories.map((f) => [f.address.toLowerCase(), BigInt(f.feeBps)]));
     for (const f of factories) registry.watchFactory(f.address, BigInt(f.feeBps));
+    this.v3Routers = new Map((v3?.factories ?? []).map((f) => [f.address.toLowerCase(), f.router.toLowerCase()]));
+  }
+
+  /**
+   * Reads `pools` (V3 pool addresses created by `factoryOf`'s factory) at `block` and registers
+   * them with their router. Pools the node does not answer for are left out.
+   */
+  async addV3Pools(pools: readonly string[], factoryOf: ReadonlyMap<string, string>, block: number): Promise<number> {
+    const v3 = this.v3;
+    if (v3 === null || pools.length === 0) return 0;
+    const readings = await this.readV3(pools, block);
+    for (const r of readings) {
+      const router = this.v3Routers.get(factoryOf.get(r.address) ?? '');
+      if (router === undefined) continue;
+      v3.registry.add(r);
+      v3.routers.set(r.address, router);
+    }
+    return readings.length;
+  }
+
+  /**
+   * Registers the V3 pools among `addresses` (named by transactions, not yet known) whose
+   * `factory()` is a configured V3 factory. Returns how many were added.
+   */
+  async discoverV3(addresses: readonly string[], block: number): Promise<number> {
+    if (this.v3 === null || addresses.length === 0) return 0;
+    const res = await this.reader.batch(addresses.map((to) => ['eth_call', [{ to, data: FACTORY }, hex(block)]] as const));
+    const factoryOf = new Map<string, string>();
+    addresses.forEach((a, i) => {
+      const r = res[i]!;
+      if (!('result' in r) || typeof r.result !== 'string' || r.result.length < 66) return;
+      const f = `0x${r.result.slice(-40)}`.toLowerCase();
+      if (this.v3Routers.has(f)) factoryOf.set(a.toLowerCase(), f);
+    });
+    return this.addV3Pools([...factoryOf.keys()], factoryOf, block);
+  }
+
+  /** `readV3Pools` with its failures as {@link ChainReadError}. */
+  private async readV3(pools: readonly string[], block: number) {
+    try {
+      return await readV3Pools(this.reader.url, pools, { wordsAround: this.v3!.wordsAround, block });
+    } catch (err) {
+      throw new ChainReadError('CHAIN_TRANSPORT', `V3 pool read from ${this.reader.url}: ${(err as Error).message}`);
+    }
+  }
+
+  /** V3 pools created in `logs` by a configured factory, with the factory of each. */
+  private createdV3(logs: readonly RpcLog[]): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const l of logs) {
+      if (l.removed || l.topics[0]?.toLowerCase() !== POOL_CREATED_TOPIC || l.data.length < 130) continue;
+      const factory = l.address.toLowerCase();
+      if (!this.v3Routers.has(factory)) continue;
+      // data: tickSpacing (int24 word), pool (address word).
+      out.set(`0x${l.data.slice(-40)}`.toLowerCase(), factory);
+    }
+    return out;
   }
 
   /** Registers the factories' pairs created in [fromBlock, toBlock] and `pairs`, with their reserves at `toBlock`. */
@@ -114,6 +197,13 @@ export class PoolSync {
         { fromBlock: hex(fromBlock), toBlock: hex(toBlock), address: this.factories.map((f) => f.address), topics: [PAIR_CREATED_TOPIC] },
       ]);
       this.registry.applyLogs(logs, toBlock);
+    }
+    if (fromBlock !== null && this.v3 !== null && this.v3.factories.length > 0) {
+      const logs = await this.reader.call<RpcLog[]>('eth_getLogs', [
+        { fromBlock: hex(fromBlock), toBlock: hex(toBlock), address: this.v3.factories.map((f) => f.address), topics: [POOL_CREATED_TOPIC] },
+      ]);
+      const created = this.createdV3(logs);
+      await this.addV3Pools([...created.keys()], created, toBlock);
     }
     await this.addPairs(pairs.filter((p) => this.registry.get(p) === undefined), toBlock);
     await this.reconcile(this.registry.all().map((p) => p.address), toBlock);
@@ -157,25 +247,69 @@ export class PoolSync {
    * a reconcile of what moved plus the next `reconcilePerBlock` pools (all of them after a reorg).
    */
   async onHead(head: BlockEvent): Promise<SyncReport> {
-    const logs = await this.reader.call<RpcLog[]>('eth_getLogs', [{ blockHash: head.hash, topics: [[SYNC_TOPIC, PAIR_CREATED_TOPIC]] }]);
+    const r = await this.applyHead(head);
+    const c = await this.checkHead(head, r.moved);
+    return { ...r.report, ...c };
+  }
+
+  /**
+   * What scoring must wait for: the block's logs applied in order (V2 `Sync`/`PairCreated`, V3
+   * `Swap`/`Mint`/`Burn`), and pools created in it registered. One `eth_getLogs`, plus a read of
+   * new V3 pools (rare). Returns the pools the logs moved, for {@link checkHead}.
+   */
+  async applyHead(head: BlockEvent): Promise<{ report: Omit<SyncReport, 'reconciled' | 'drift' | 'v3Refreshed'>; moved: Set<string> }> {
+    const topics = this.v3 === null ? [SYNC_TOPIC, PAIR_CREATED_TOPIC] : [SYNC_TOPIC, PAIR_CREATED_TOPIC, V3_SWAP_TOPIC, V3_MINT_TOPIC, V3_BURN_TOPIC, POOL_CREATED_TOPIC];
+    const logs = await this.reader.call<RpcLog[]>('eth_getLogs', [{ blockHash: head.hash, topics: [topics] }]);
     const applied = this.registry.applyLogs(logs, head.number);
+    let v3Synced = 0;
+    let v3Created = 0;
+    const v3 = this.v3;
+    if (v3 !== null) {
+      const r = v3.registry.applyLogs(logs, head.number);
+      v3Synced = r.swaps + r.mints + r.burns;
+      const created = this.createdV3(logs);
+      v3Created = await this.addV3Pools([...created.keys()], created, head.number);
+    }
+    const moved = new Set<string>();
+    for (const l of logs) if (!l.removed) moved.add(l.address.toLowerCase());
+    for (const l of logs) {
+      if (l.topics[0]?.toLowerCase() === PAIR_CREATED_TOPIC && l.data.length >= 66) moved.add(`0x${l.data.slice(26, 66)}`.toLowerCase());
+    }
+    return { report: { logs: logs.length, synced: applied.synced, created: applied.created, v3Synced, v3Created }, moved };
+  }
+
+  /**
+   * What scoring need not wait for: a reconcile of the V2 pools the block moved plus the next
+   * `reconcilePerBlock` in rotation (all of them after a reorg) against `getReserves`, and a re-read
+   * of the V3 pools flagged for refresh (skipped as `v3-stale` by the scorer until then). Readings
+   * older than a pool's state are ignored by the registries, so this may finish after later heads.
+   */
+  async checkHead(head: BlockEvent, moved: ReadonlySet<string>): Promise<{ reconciled: number; drift: number; v3Refreshed: number }> {
+    let v3Refreshed = 0;
+    const v3 = this.v3;
+    if (v3 !== null) {
+      // After a reorg every pool is re-read, since removed logs are not undone.
+      const stale = head.reorg ? v3.registry.all().map((p) => p.address) : v3.registry.refreshList();
+      if (stale.length > 0) {
+        const readings = await this.readV3(stale, head.number);
+        v3.registry.reconcile(readings, head.number);
+        v3Refreshed = readings.length;
+      }
+    }
     const all = this.registry.all();
     let check: string[];
     if (head.reorg) check = all.map((p) => p.address);
     else {
-      const moved = new Set<string>();
-      for (const l of logs) if (!l.removed) moved.add(l.address.toLowerCase());
-      for (const l of logs) {
-        if (l.topics[0]?.toLowerCase() === PAIR_CREATED_TOPIC && l.data.length >= 66) moved.add(`0x${l.data.slice(26, 66)}`.toLowerCase());
-      }
+      const set = new Set(moved);
       const n = Math.min(this.reconcilePerBlock, all.length);
-      for (let i = 0; i < n; i++) moved.add(all[(this.rotation + i) % all.length]!.address);
+      for (let i = 0; i < n; i++) set.add(all[(this.rotation + i) % all.length]!.address);
       this.rotation = all.length === 0 ? 0 : (this.rotation + n) % all.length;
-      check = [...moved].filter((a) => this.registry.get(a) !== undefined);
+      check = [...set].filter((a) => this.registry.get(a) !== undefined);
     }
     const drift = await this.reconcile(check, head.number);
-    return { logs: logs.length, synced: applied.synced, created: applied.created, reconciled: check.length, drift };
+    return { reconciled: check.length, drift, v3Refreshed };
   }
+
 }
 
 function hex(n: number): string {

@@ -49,6 +49,8 @@ export class V2PoolRegistry {
   private readonly byAddress = new Map<string, V2Pool>();
   private readonly byTokens = new Map<string, V2Pool[]>();
   private readonly byToken = new Map<string, V2Pool[]>();
+  /** token → other token → pools, both ways: the hot path's lookup (no key string built per call). */
+  private readonly byPair = new Map<string, Map<string, V2Pool[]>>();
   private readonly factories = new Map<string, bigint>();
   /** Reconciles that found the registry's reserves different from the node's. */
   drift = 0;
@@ -83,7 +85,21 @@ export class V2PoolRegistry {
       if (l) l.push(p);
       else this.byToken.set(t, [p]);
     }
+    this.linkPair(p.token0, p.token1);
+    this.linkPair(p.token1, p.token0);
     return p;
+  }
+
+  /** Points `byPair[a][b]` at the token pair's list in `byTokens` (one shared array per pair). */
+  private linkPair(a: string, b: string): void {
+    const list = this.byTokens.get(a < b ? tokenKey(a, b) : tokenKey(b, a));
+    let m = this.byPair.get(a);
+    if (!m) this.byPair.set(a, (m = new Map()));
+    if (list) m.set(b, list);
+    else {
+      m.delete(b);
+      if (m.size === 0) this.byPair.delete(a);
+    }
   }
 
   private unlink(p: V2Pool): void {
@@ -91,6 +107,8 @@ export class V2PoolRegistry {
     const list = this.byTokens.get(key)!.filter((x) => x !== p);
     if (list.length > 0) this.byTokens.set(key, list);
     else this.byTokens.delete(key);
+    this.linkPair(p.token0, p.token1);
+    this.linkPair(p.token1, p.token0);
     for (const t of [p.token0, p.token1]) {
       const l = this.byToken.get(t)!.filter((x) => x !== p);
       if (l.length > 0) this.byToken.set(t, l);
@@ -113,6 +131,11 @@ export class V2PoolRegistry {
     const x = a.toLowerCase();
     const y = b.toLowerCase();
     return this.byTokens.get(x < y ? tokenKey(x, y) : tokenKey(y, x)) ?? [];
+  }
+
+  /** As {@link pools} for lowercase `a` and `b`, with no string built: the scorer's per-candidate lookup. */
+  poolsLower(a: string, b: string): readonly V2Pool[] {
+    return this.byPair.get(a)?.get(b) ?? NO_POOLS;
   }
 
   /** Number of pairs. */
@@ -166,7 +189,8 @@ export class V2PoolRegistry {
     let differed = 0;
     for (const x of readings) {
       const pool = this.get(x.address);
-      if (!pool) continue;
+      // A reading older than what the logs already gave (a late reconcile) says nothing new.
+      if (!pool || pool.block > block) continue;
       if (pool.reserve0 !== x.reserve0 || pool.reserve1 !== x.reserve1) differed++;
       pool.reserve0 = x.reserve0;
       pool.reserve1 = x.reserve1;
@@ -176,6 +200,8 @@ export class V2PoolRegistry {
     return differed;
   }
 }
+
+const NO_POOLS: readonly V2Pool[] = Object.freeze([]);
 
 function tokenKey(token0: string, token1: string): string {
   return `${token0}:${token1}`;

@@ -251,7 +251,8 @@ export class V3PoolRegistry {
     let differed = 0;
     for (const x of readings) {
       const pool = this.get(x.address);
-      if (!pool) continue;
+      // A reading older than what the logs already gave (a late refresh) says nothing new.
+      if (!pool || pool.block > block) continue;
       if (pool.sqrtPriceX96 !== x.sqrtPriceX96 || pool.tick !== x.tick || pool.liquidity !== x.liquidity || !sameTicks(pool, x)) differed++;
       pool.sqrtPriceX96 = x.sqrtPriceX96;
       pool.tick = x.tick;

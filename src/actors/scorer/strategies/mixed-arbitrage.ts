@@ -164,6 +164,21 @@ function spot(hops: readonly MixedHop[], out: Float64Array): void {
 }
 const SPOT = new Float64Array(2);
 
+/**
+ * Gross profit (start-token units, a double) of `hops` at the continuous optimum of the Möbius
+ * model of {@link spot} (V3 pools on their virtual reserves at the current price, so tick crossings
+ * are ignored), or 0 when the cycle does not pay at the margin. Only ranks and prunes candidates
+ * before exact sizing (≈10 µs per V3 swap); amounts come from {@link sizeMixedCycle}.
+ */
+export function estimateMixedGross(hops: readonly MixedHop[]): number {
+  spot(hops, SPOT);
+  const r = SPOT[0]!;
+  const x = SPOT[1]!;
+  if (!(r > 1) || !(x > 0) || !Number.isFinite(x)) return 0;
+  // r·x/(1 + k·x) − x at x = (√r − 1)/k is (√r − 1)²/k = x·(√r − 1).
+  return x * (Math.sqrt(r) - 1);
+}
+
 /** Least input `<= x` whose cycle output is at least `z` (outputs do not fall as inputs grow). */
 function leastInputFor(hops: readonly MixedHop[], z: bigint, x: bigint): bigint {
   let good = x;

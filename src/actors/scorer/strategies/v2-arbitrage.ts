@@ -141,6 +141,7 @@ export function sizeCycle(hops: readonly V2Hop[], climb = true): ArbitrageSize |
   if (xc < 1n) return null;
   cBest = 0n;
   cBestP = null;
+  if (!climb) return quickSize(hops, xc);
   for (let x = xc - SCAN; x <= xc + SCAN; x++) consider(hops, x, true);
   // Also scan in output space: when an intermediate token is coarse, the useful inputs are the
   // least ones for each output near the optimum, which an input-space window can straddle.
@@ -176,14 +177,44 @@ export function sizeCycle(hops: readonly V2Hop[], climb = true): ArbitrageSize |
 }
 
 /**
+ * The scorer's sizing: the output of the continuous optimum and the next one, each bought with
+ * its least input (a coarse intermediate token makes many inputs equivalent), the better of the
+ * two. Four exact passes over the hops instead of the windows' dozens.
+ */
+function quickSize(hops: readonly V2Hop[], xc: bigint): ArbitrageSize | null {
+  const z0 = cycleOut(hops, xc);
+  if (z0 === null) return null;
+  const l0 = leastInputFor(hops, z0);
+  let best = l0 !== null && l0 < xc ? l0 : xc;
+  let out = z0;
+  const x1 = leastInputFor(hops, z0 + 1n);
+  if (x1 !== null) {
+    const z1 = cycleOut(hops, x1);
+    if (z1 !== null && z1 - x1 > out - best) {
+      best = x1;
+      out = z1;
+    }
+  }
+  if (out - best <= 0n) return null;
+  const hopOutputs: bigint[] = [];
+  let amt = best;
+  for (const h of hops) {
+    const [rIn, rOut] = reservesOf(h);
+    amt = getAmountOut(amt, rIn, rOut, h.pair.feeBps)!;
+    hopOutputs.push(amt);
+  }
+  return { amountIn: best, amountOut: amt, gross: amt - best, hopOutputs };
+}
+
+/**
  * Best cycle that starts and ends in `startToken` through `pairs` in the given order (2 pairs
  * sharing both tokens, or 3 pairs forming a triangle), trying both directions. Null when the pairs
  * do not form a cycle through `startToken` or neither direction pays (prices agree within fees).
  * @remarks Allocates the hop list and the result.
  */
-export function bestCycle(pairs: readonly V2PairState[], startToken: string, climb = true): ArbitrageResult | null {
+export function bestCycle(pairs: readonly V2PairState[], startToken: string, climb = true, oneWay = false): ArbitrageResult | null {
   let best: ArbitrageResult | null = null;
-  for (const order of [pairs, [...pairs].reverse()]) {
+  for (const order of oneWay ? [pairs] : [pairs, [...pairs].reverse()]) {
     const hops: V2Hop[] = [];
     const tokenPath = [startToken];
     let token = startToken;
@@ -222,10 +253,12 @@ export interface ArbitrageContext {
   nowNs: number;
   /**
    * Climb to the exact optimum after the closed-form window (default true). Off, the input is the
-   * best of the window around the continuous optimum: a few wei of profit at most, and no climb
-   * over a flat, jagged plateau (the scorer's latency budget).
+   * best of the continuous optimum, its least input and the least inputs of its output and the
+   * next one: a few units of the coarsest token at most, for the scorer's latency budget.
    */
   climb?: boolean;
+  /** Size only the given order of the pairs, not its reverse too (the caller already knows which pays). */
+  oneWay?: boolean;
 }
 
 /**
@@ -236,7 +269,7 @@ export interface ArbitrageContext {
  * @remarks Allocates; runs once per candidate cycle.
  */
 export function planV2Arbitrage(pairs: readonly V2PairState[], startToken: string, ctx: ArbitrageContext): Opportunity | null {
-  const r = bestCycle(pairs, startToken, ctx.climb ?? true);
+  const r = bestCycle(pairs, startToken, ctx.climb ?? true, ctx.oneWay ?? false);
   if (r === null) return null;
   const profit = makeProfit(startToken, r.gross, ctx.gasUnits * ctx.gasPrice, ctx.price);
   if (profit.net <= 0n) return null;

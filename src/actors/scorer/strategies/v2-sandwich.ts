@@ -45,6 +45,8 @@ export interface SandwichVictimHop {
 
 /** Integer scan radius around the continuous optimum, in the finer of the two tokens. */
 const SCAN = 4n;
+/** Radius of the first scan; the climb's ±SCAN windows then widen the check around the best. */
+const FIRST_SCAN = 2n;
 /** Window-climb cap: the continuous optimum is within a few units, so this only guards a bug. */
 const CLIMB_MAX = 256;
 
@@ -54,22 +56,33 @@ let sVictimIn = 0n;
 let sVictimOut = 0n;
 let sBackOut = 0n;
 
+// Per-sizing constants: BPS − fee and reserveIn·BPS, so each quote spends no bigint op on them.
+let G = 0n;
+let RIN_BPS = 0n;
+
+/** `getAmountOut` for positive amounts, with `rInBps` = reserveIn·BPS and the fee factor in `G`. */
+function quote(x: bigint, rInBps: bigint, rOut: bigint): bigint {
+  const xg = x * G;
+  return (xg * rOut) / (rInBps + xg);
+}
+
 /**
  * Runs front-run `x` → victim → back-run on (rIn, rOut) and returns the gross profit, or null when
- * any step reverts or the victim's bound fails. Results land in the module scratch.
+ * any step reverts or the victim's bound fails. Results land in the module scratch. Needs `G` and
+ * `RIN_BPS` set for (rIn, fee), which {@link sizeSandwich} does.
  */
 function evaluate(x: bigint, rIn: bigint, rOut: bigint, fee: bigint, v: SandwichVictimHop): bigint | null {
   if (x <= 0n) return null;
-  const a = getAmountOut(x, rIn, rOut, fee);
-  if (a === null || a <= 0n) return null;
+  const a = quote(x, RIN_BPS, rOut);
+  if (a <= 0n) return null;
   const r1In = rIn + x;
   const r1Out = rOut - a;
   let vin: bigint;
   let vout: bigint;
   if (v.exact === 'in') {
     vin = v.amountIn;
-    const o = getAmountOut(vin, r1In, r1Out, fee);
-    if (o === null || o < v.amountOutMin || o <= 0n) return null;
+    const o = quote(vin, r1In * BPS, r1Out);
+    if (o < v.amountOutMin || o <= 0n) return null;
     vout = o;
   } else {
     vout = v.amountOut;
@@ -77,8 +90,8 @@ function evaluate(x: bigint, rIn: bigint, rOut: bigint, fee: bigint, v: Sandwich
     if (i === null || i > v.amountInMax) return null;
     vin = i;
   }
-  const b = getAmountOut(a, r1Out - vout, r1In + vin, fee);
-  if (b === null || b <= 0n) return null;
+  const b = quote(a, (r1Out - vout) * BPS, r1In + vin);
+  if (b <= 0n) return null;
   sFrontOut = a;
   sVictimIn = vin;
   sVictimOut = vout;
@@ -86,13 +99,14 @@ function evaluate(x: bigint, rIn: bigint, rOut: bigint, fee: bigint, v: Sandwich
   return b - x;
 }
 
-/** True when the victim's bound still holds after a front-run of `x` (monotone: true, then false). */
+/** True when the victim's bound still holds after a front-run of `x` (monotone: true, then false). Needs `G`, `RIN_BPS`. */
 function tolerated(x: bigint, rIn: bigint, rOut: bigint, fee: bigint, v: SandwichVictimHop): boolean {
-  const a = getAmountOut(x, rIn, rOut, fee);
-  if (a === null || a <= 0n) return false;
+  if (x <= 0n) return false;
+  const a = quote(x, RIN_BPS, rOut);
+  if (a <= 0n) return false;
   if (v.exact === 'in') {
-    const o = getAmountOut(v.amountIn, rIn + x, rOut - a, fee);
-    return o !== null && o > 0n && o >= v.amountOutMin;
+    const o = quote(v.amountIn, (rIn + x) * BPS, rOut - a);
+    return o > 0n && o >= v.amountOutMin;
   }
   const i = getAmountIn(v.amountOut, rIn + x, rOut - a, fee);
   return i !== null && i <= v.amountInMax;
@@ -123,21 +137,22 @@ function maxFrontFloat(rIn: number, rOut: number, g: number, v: SandwichVictimHo
   return (-2 * a0) / (a1 + Math.sqrt(a1 * a1 - 4 * a2 * a0));
 }
 
-/** Continuous gross profit of front-run `x`, for the golden-section search. */
-function profitFloat(x: number, rIn: number, rOut: number, g: number, v: SandwichVictimHop): number {
+/**
+ * Continuous gross profit of front-run `x`, for the golden-section search. `V` is the victim's
+ * amountIn (exact-in) or amountOut (exact-out) as a double, converted once per sizing.
+ */
+function profitFloat(x: number, rIn: number, rOut: number, g: number, exactIn: boolean, V: number): number {
   const a = (g * x * rOut) / (rIn + g * x);
   const x1 = rIn + x;
   const y1 = rOut - a;
   let x2: number;
   let y2: number;
-  if (v.exact === 'in') {
-    const V = Number(v.amountIn);
+  if (exactIn) {
     x2 = x1 + V;
     y2 = y1 - (g * V * y1) / (x1 + g * V);
   } else {
-    const o = Number(v.amountOut);
-    x2 = x1 + (x1 * o) / (g * (y1 - o));
-    y2 = y1 - o;
+    x2 = x1 + (x1 * V) / (g * (y1 - V));
+    y2 = y1 - V;
   }
   return (g * a * x2) / (y2 + g * a) - x;
 }
@@ -146,24 +161,72 @@ function profitFloat(x: number, rIn: number, rOut: number, g: number, v: Sandwic
 let cBest = 0n;
 let cBestP: bigint | null = null;
 
-/** Keeps `x` as the scan's best when it is tolerated and more profitable (ties: smaller x). */
-function consider(x: bigint, xMax: bigint, rIn: bigint, rOut: bigint, fee: bigint, v: SandwichVictimHop): void {
-  if (x < 1n || x > xMax) return;
+// Profits already evaluated in this sizing (the climb's windows overlap the scan and each other),
+// so no front-run is run twice. Module scratch: sizing is synchronous and single-threaded.
+const MEMO_MAX = 64;
+const memoX: bigint[] = new Array<bigint>(MEMO_MAX).fill(0n);
+const memoP: (bigint | null)[] = new Array<bigint | null>(MEMO_MAX).fill(null);
+let memoN = 0;
+
+/** `evaluate(x)`'s profit, from the memo when this sizing already ran `x` (scratch results are not set then). */
+function profitAt(x: bigint, rIn: bigint, rOut: bigint, fee: bigint, v: SandwichVictimHop): bigint | null {
+  for (let i = memoN - 1; i >= 0 && i >= memoN - MEMO_MAX; i--) if (memoX[i % MEMO_MAX] === x) return memoP[i % MEMO_MAX]!;
   const p = evaluate(x, rIn, rOut, fee, v);
-  if (p !== null && (cBestP === null || p > cBestP || (p === cBestP && x < cBest))) {
+  memoX[memoN % MEMO_MAX] = x;
+  memoP[memoN % MEMO_MAX] = p;
+  memoN++;
+  return p;
+}
+
+/**
+ * Keeps `x` as the scan's best when it is tolerated and more profitable; on a tie, the smaller x
+ * unless `strict` (the climb moves on strict gains only, so it cannot walk a flat plateau).
+ */
+function consider(x: bigint, xMax: bigint, rIn: bigint, rOut: bigint, fee: bigint, v: SandwichVictimHop, strict: boolean): void {
+  if (x < 1n || x > xMax) return;
+  const p = profitAt(x, rIn, rOut, fee, v);
+  if (p !== null && (cBestP === null || p > cBestP || (!strict && p === cBestP && x < cBest))) {
     cBestP = p;
     cBest = x;
   }
+}
+
+/**
+ * How far the victim is inside its bound after front-run `x`, in its own units (exact-in: output
+ * above amountOutMin; exact-out: amountInMax above the input), or null when a swap reverts.
+ * Decreasing in x; only steers the search, {@link tolerated} decides.
+ */
+function margin(x: bigint, rIn: bigint, rOut: bigint, fee: bigint, v: SandwichVictimHop): bigint | null {
+  const a = getAmountOut(x, rIn, rOut, fee);
+  if (a === null || a <= 0n) return null;
+  if (v.exact === 'in') {
+    const o = getAmountOut(v.amountIn, rIn + x, rOut - a, fee);
+    return o === null ? null : o - v.amountOutMin;
+  }
+  const i = getAmountIn(v.amountOut, rIn + x, rOut - a, fee);
+  return i === null ? null : v.amountInMax - i;
 }
 
 /** Largest x ≥ 1 with `tolerated(x)`, starting from a guess; 0 when even x = 1 is not tolerated. */
 function maxFront(guess: bigint, rIn: bigint, rOut: bigint, fee: bigint, v: SandwichVictimHop): bigint {
   let lo: bigint;
   let hi: bigint;
-  // The float guess is off by rounding (~1e-12 relative) plus integer floors: start the gallop small.
-  let step = guess >> 36n;
-  if (step < 1n) step = 1n;
   if (guess < 1n) guess = 1n;
+  // The float guess is off by rounding (~1e-14 relative) plus integer floors. One secant step on
+  // the exact margin moves it to within about one unit of the victim's token, whose width in x
+  // is the gallop's first step; bisection then needs only log2 of that width.
+  let step = guess >> 36n;
+  const d = guess >> 40n;
+  if (d > 0n && guess - d >= 1n) {
+    const m0 = margin(guess, rIn, rOut, fee, v);
+    const m1 = margin(guess - d, rIn, rOut, fee, v);
+    if (m0 !== null && m1 !== null && m1 > m0) {
+      const next = guess + (m0 * d) / (m1 - m0);
+      if (next >= 1n) guess = next;
+      step = d / (m1 - m0) + 1n;
+    }
+  }
+  if (step < 1n) step = 1n;
   if (tolerated(guess, rIn, rOut, fee, v)) {
     lo = guess;
     while (tolerated(lo + step, rIn, rOut, fee, v)) {
@@ -206,6 +269,8 @@ export function sizeSandwich(reserveIn: bigint, reserveOut: bigint, feeBps: bigi
   if (reserveIn <= 0n || reserveOut <= 0n) return null;
   // A victim that already fails its bound reverts with or without us.
   if (evaluateVictimAlone(reserveIn, reserveOut, feeBps, victim) === false) return null;
+  G = BPS - feeBps;
+  RIN_BPS = reserveIn * BPS;
   const rInF = Number(reserveIn);
   const rOutF = Number(reserveOut);
   const g = Number(BPS - feeBps) / Number(BPS);
@@ -214,26 +279,30 @@ export function sizeSandwich(reserveIn: bigint, reserveOut: bigint, feeBps: bigi
   if (xMax < 1n) return null;
 
   // Golden-section search of the continuous profit on [0, xMax]; it is unimodal there.
+  const exactIn = victim.exact === 'in';
+  const V = Number(exactIn ? victim.amountIn : victim.amountOut);
   let lo = 0;
   let hi = Number(xMax);
   const phi = (Math.sqrt(5) - 1) / 2;
   let c = hi - phi * (hi - lo);
   let d = lo + phi * (hi - lo);
-  let fc = profitFloat(c, rInF, rOutF, g, victim);
-  let fd = profitFloat(d, rInF, rOutF, g, victim);
-  for (let i = 0; i < 80 && hi - lo > 1; i++) {
+  let fc = profitFloat(c, rInF, rOutF, g, exactIn, V);
+  let fd = profitFloat(d, rInF, rOutF, g, exactIn, V);
+  // Doubles resolve x to ~1e-16 relative, so narrowing further only spends iterations.
+  const tol = Math.max(1, hi * 1e-15);
+  for (let i = 0; i < 80 && hi - lo > tol; i++) {
     if (fc < fd) {
       lo = c;
       c = d;
       fc = fd;
       d = lo + phi * (hi - lo);
-      fd = profitFloat(d, rInF, rOutF, g, victim);
+      fd = profitFloat(d, rInF, rOutF, g, exactIn, V);
     } else {
       hi = d;
       d = c;
       fd = fc;
       c = hi - phi * (hi - lo);
-      fc = profitFloat(c, rInF, rOutF, g, victim);
+      fc = profitFloat(c, rInF, rOutF, g, exactIn, V);
     }
   }
   let xc = BigInt(Math.round((lo + hi) / 2));
@@ -245,29 +314,43 @@ export function sizeSandwich(reserveIn: bigint, reserveOut: bigint, feeBps: bigi
   // back-run only move by less than the extra wei), so candidates are minAmountIn(a).
   cBest = 0n;
   cBestP = null;
+  memoN = 0;
   if (reserveIn >= reserveOut) {
     const ac = getAmountOut(xc, reserveIn, reserveOut, feeBps) ?? 0n;
-    for (let a = ac - SCAN; a <= ac + SCAN; a++) {
+    for (let a = ac - FIRST_SCAN; a <= ac + FIRST_SCAN; a++) {
       if (a < 1n) continue;
       const x = minAmountIn(a, reserveIn, reserveOut, feeBps);
-      if (x !== null) consider(x, xMax, reserveIn, reserveOut, feeBps, victim);
+      if (x !== null) consider(x, xMax, reserveIn, reserveOut, feeBps, victim, false);
     }
   } else {
-    for (let x = xc - SCAN; x <= xc + SCAN; x++) consider(x, xMax, reserveIn, reserveOut, feeBps, victim);
+    for (let x = xc - FIRST_SCAN; x <= xc + FIRST_SCAN; x++) consider(x, xMax, reserveIn, reserveOut, feeBps, victim, false);
   }
-  consider(xMax, xMax, reserveIn, reserveOut, feeBps, victim);
+  const coarseOut = reserveIn >= reserveOut;
+  consider(coarseOut ? leastFor(xMax, reserveIn, reserveOut, feeBps) : xMax, xMax, reserveIn, reserveOut, feeBps, victim, false);
   if (cBestP === null) return null;
-  // Window climb: move to any better front-run within ±SCAN until none is, so no near neighbour
-  // pays more (floors make the exact profit jagged by a wei or two around the optimum).
+  // Window climb: move to any strictly better front-run within ±SCAN until none is, so no near
+  // neighbour pays more (floors make the exact profit jagged by a wei or two around the optimum).
+  // Strict gains only: near a binding bound the profit is flat over thousands of wei, and moving
+  // on ties would walk that plateau SCAN wei per round.
   for (let i = 0; i < CLIMB_MAX; i++) {
     const from = cBest;
-    for (let x = from - SCAN; x <= from + SCAN; x++) consider(x, xMax, reserveIn, reserveOut, feeBps, victim);
+    for (let x = from - SCAN; x <= from + SCAN; x++) if (x !== from) consider(x, xMax, reserveIn, reserveOut, feeBps, victim, true);
+    // With a coarse tokenOut, a smaller input buying the same front-run output pays one wei more
+    // per wei saved: jump to the start of that plateau rather than walk it SCAN wei per round.
+    if (coarseOut) consider(leastFor(cBest, reserveIn, reserveOut, feeBps), xMax, reserveIn, reserveOut, feeBps, victim, true);
     if (cBest === from) break;
   }
   const best = cBest;
   const gross = evaluate(best, reserveIn, reserveOut, feeBps, victim);
   if (gross === null || gross <= 0n) return null;
   return { frontIn: best, frontOut: sFrontOut, victimIn: sVictimIn, victimOut: sVictimOut, backIn: sFrontOut, backOut: sBackOut, gross };
+}
+
+/** The least input buying the same output as `x` (x itself when the pair cannot quote it). */
+function leastFor(x: bigint, rIn: bigint, rOut: bigint, fee: bigint): bigint {
+  const a = getAmountOut(x, rIn, rOut, fee);
+  const m = a === null || a <= 0n ? null : minAmountIn(a, rIn, rOut, fee);
+  return m === null || m > x ? x : m;
 }
 
 /** False when the victim fails its own bound with no front-run; true otherwise. */

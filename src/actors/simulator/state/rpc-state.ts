@@ -131,6 +131,24 @@ export class RpcState {
     this.storageInFlight = new Map();
   }
 
+  /**
+   * What the cache holds, at most `max` keys (accounts first): the reads the last block's
+   * simulations needed, which the next block's will mostly need again. Prefetching them in one
+   * batch after {@link invalidate} turns a cold start of many sequential round trips into one.
+   * @remarks Allocates; once per head.
+   */
+  hotKeys(max: number): { accounts: string[]; slots: [string, string][] } {
+    const accounts = [...this.accounts.keys()].slice(0, max);
+    const slots: [string, string][] = [];
+    for (const [a, m] of this.storage) {
+      for (const k of m.keys()) {
+        if (accounts.length + slots.length >= max) return { accounts, slots };
+        slots.push([a, k]);
+      }
+    }
+    return { accounts, slots };
+  }
+
   /** The cached account (lowercase 0x address), or undefined when it has not been read yet. */
   peekAccount(address: string): AccountState | undefined {
     return this.accounts.get(address);
