@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { DemoSummary } from '../../src/cli/demo.js';
 import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +21,7 @@ describe('orion demo', () => {
   it('default: starts its own devnet, decodes the traffic, stops cleanly and prints a JSON summary', async () => {
     const r = await run(['--duration', '6', '--rate', '40', '--json']);
     assert.equal(r.status, 0, r.stderr);
-    const s = JSON.parse(r.stdout) as { mode: string; txs: { received: number; decoded: number; intents: Record<string, number> }; traffic: { accepted: number }; restarts: number };
+    const s = JSON.parse(r.stdout) as DemoSummary & { traffic: { accepted: number }; txs: NonNullable<DemoSummary['txs']>; opportunities: Record<string, number>; predictedNetProfitWei: string; firstSeenToOpportunityUs: { p50: number } };
     assert.equal(s.mode, 'devnet');
     assert.ok(s.traffic.accepted > 0);
     assert.ok(s.txs.received > 0, r.stderr);
