@@ -5,11 +5,12 @@ import { privateKeyToAccount } from 'viem/accounts';
 import type { Opportunity } from '../../src/actors/scorer/opportunity.js';
 import { getAmountOut } from '../../src/actors/scorer/pools/v2-math.js';
 import { type Devnet, startDevnet } from '../../src/devnet/devnet.js';
+import { rpc } from '../../src/devnet/anvil.js';
 import { devnetEngineConfig } from '../../src/devnet/engine-config.js';
 import { V3_SWAP_ROUTER_ABI } from '../../src/devnet/uniswap.js';
 import { Engine } from '../../src/engine.js';
 import { Kind } from '../../src/messages/schema.js';
-import { GWEI, ROUTER02_ABI, balances, ingestLive, latestBlock, mineChecked, reserves, sendPlan, sendTx } from '../support/chain.js';
+import { GWEI, ROUTER02_ABI, balances, ingestLive, latestBlock, mineChecked, reserves, sendPlan, sendTx, waitUntil } from '../support/chain.js';
 import { testConfig } from '../support/harness.js';
 
 /**
@@ -116,6 +117,36 @@ describe('scored opportunities realize their predicted profit on anvil', () => {
     assert.deepEqual([...at].sort((a, b) => a - b), at, 'victim first, then the plan in order');
     const afterB = await balances(net, net.searcher);
     assert.equal(afterB.weth - before.weth + (afterB.eth - before.eth), opp.profit.net, 'realized = predicted net, to the wei');
+  });
+
+  it('error-path: plans around a fee-on-transfer token sold through the plain router method revert in verification: rejected with the EVM reason, counted, nothing crashes', async () => {
+    const d = net.deployment;
+    const weth = d.weth.toLowerCase();
+    const dfl = d.tokens.find((t) => t.feeOnTransfer)!.address.toLowerCase();
+    const venue = d.v2[0]!;
+    const pair = venue.pairs.find((p) => [p.token0.toLowerCase(), p.token1.toLowerCase()].sort().join() === [weth, dfl].sort().join())!;
+    const [r0, r1] = await reserves(net, pair.address);
+    const rDfl = pair.token0.toLowerCase() === dfl ? r0 : r1;
+    const victim = privateKeyToAccount(net.traderKeys[0]!);
+    // The pair receives 1% less than the router priced, so the swap fails the K check on chain.
+    const data = encodeFunctionData({ abi: ROUTER02_ABI, functionName: 'swapExactTokensForTokens', args: [rDfl / 50n, 0n, [dfl as Hex, weth as Hex], victim.address, 0xffffffffn] });
+    const hash = (await sendTx(net, net.traderKeys[0]!, { to: venue.router, data, gas: 300_000n, tip: 2n * GWEI })).toLowerCase();
+    const opp = await waitFor((o) => o.victimHashes[0] === hash && o.verification !== 'pending', 'an opportunity on the fee-on-transfer victim');
+    assert.equal(opp.verification, 'rejected');
+    // The front-run (selling the same token) or the victim itself reverts; either way the EVM says why.
+    assert.match(opp.rejectReason ?? '', /^(victim-)?revert:\d+:./);
+    // Counters travel with the stage's next metrics snapshot.
+    await waitUntil(
+      () => Object.entries(engine.stats().stages.scorer!.counters).some(([k, v]) => /^verify\.rejected\.(victim-)?revert$/.test(k) && v > 0),
+      () => `no verify.rejected.*revert counter: ${JSON.stringify(engine.stats().stages.scorer!.counters)}; rejected: ${opportunities.filter((o) => o.verification === 'rejected').map((o) => `${o.kind} ${o.rejectReason}`).join('; ')}`,
+      5_000,
+    );
+    const scorer = engine.stats().stages.scorer!;
+    assert.equal(scorer.restarts, 0);
+    assert.equal(engine.error(), null);
+    await rpc(net.anvil.rpcUrl, 'evm_mine', []);
+    const receipt = await rpc<{ status: Hex }>(net.anvil.rpcUrl, 'eth_getTransactionReceipt', [hash]);
+    assert.equal(receipt.status, '0x0', 'the victim reverts on chain too');
   });
 
   it('behavior: a backrun through V2 and V3 pools after a V3 SwapRouter victim realizes its predicted net profit to the wei', async () => {

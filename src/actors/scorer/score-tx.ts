@@ -30,6 +30,8 @@ export const GAS_ESTIMATE: Readonly<Record<string, bigint>> = Object.freeze({
 /** Why a transaction gave no opportunity; the scorer counts each as `skip.<reason>`. */
 export type SkipReason =
   | 'no-head'
+  /** The searcher's own transaction (a plan already sent): not a victim. */
+  | 'own-tx'
   | 'no-intent'
   /** A V3 leg while no V3 pools are tracked. */
   | 'v3-leg'
@@ -148,6 +150,7 @@ export class ScoringCore {
   score(tx: DecodedTx, sim: SimulatedTx | null, head: BlockEvent | null, nowNs: number): ScoreResult {
     const unknownPools: string[] = [];
     if (head === null) return { opportunities: [], skip: 'no-head', unknownPools };
+    if (tx.from === this.c.searcher) return { opportunities: [], skip: 'own-tx', unknownPools };
     const baseFee = nextBaseFee(head);
     const victimTip = effectiveTip(tx, baseFee);
     const after: After = { v2: new Map(), v3: new Map() };

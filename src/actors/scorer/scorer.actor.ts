@@ -283,7 +283,7 @@ export class Scorer implements Actor {
     const gasInToken = opp.profit.gasCost;
     const ethPaid = -r.ethDelta;
     opp.simulatedNet = r.tokenDelta - (opp.profit.token === this.ctx.config.weth.toLowerCase() ? ethPaid : gasInToken);
-    if (ethPaid !== gasCostWei(opp)) return this.finishVerification(v, 'rejected', 'gas-mismatch');
+    if (ethPaid !== gasCostWei(opp)) return this.finishVerification(v, 'rejected', `gas-mismatch:paid ${ethPaid}:expected ${gasCostWei(opp)}`);
     if (r.tokenDelta !== opp.profit.gross) return this.finishVerification(v, 'rejected', 'gross-mismatch');
     if (opp.profit.netWei < BigInt(this.ctx.config.minNetProfitWei)) return this.finishVerification(v, 'rejected', 'unprofitable');
     this.finishVerification(v, 'verified', null);

@@ -128,6 +128,7 @@ describe('ScoringCore', () => {
     assert.equal(core.score(victim([leg({ feeOnTransfer: true })]), null, HEAD, 0).skip, 'fee-on-transfer');
     assert.equal(core.score(victim([leg({ amountIn: null })]), null, HEAD, 0).skip, 'amount-unknown');
     assert.equal(core.score({ ...victim([]), intent: null }, null, HEAD, 0).skip, 'no-intent');
+    assert.equal(core.score({ ...victim([leg({})]), from: addr(0x5ea) }, null, HEAD, 0).skip, 'own-tx', "the searcher's own sends are not victims");
     assert.equal(core.score(victim([leg({ protocol: 'uniswap-v3', fees: [3000] })]), null, HEAD, 0).skip, 'v3-leg', 'no V3 registry');
     const sim = { tx: victim([]), block: 100, status: 'revert', gasUsed: 0n, logs: [], revertReason: null, error: null, pools: [], balanceChanges: [], simulatedNs: 0 } as SimulatedTx;
     assert.equal(core.score(sim.tx, sim, HEAD, 0).skip, 'reverted');
