@@ -633,44 +633,6 @@ function v3Copy(p: V3Pool, sqrtPriceX96: bigint, tick: number, liquidity: bigint
   return { ...p, sqrtPriceX96, tick, liquidity };
 }
 
-/**
- * Gross profit (start-token units, as a double) of the best direction of `cycle` at its continuous
- * optimum, or 0 when neither direction pays. Doubles only rank candidates; amounts are exact.
- */
-export function estimateCycleGross(cycle: readonly V2PairState[], start: string): number {
-  let best = 0;
-  for (let dir = 0; dir < 2; dir++) {
-    let A = 1;
-    let C = 0;
-    let token = start;
-    let ok = true;
-    for (let k = 0; k < cycle.length; k++) {
-      const p = cycle[dir === 0 ? k : cycle.length - 1 - k]!;
-      let rIn: number;
-      let rOut: number;
-      if (p.token0 === token) {
-        rIn = Number(p.reserve0);
-        rOut = Number(p.reserve1);
-        token = p.token1;
-      } else if (p.token1 === token) {
-        rIn = Number(p.reserve1);
-        rOut = Number(p.reserve0);
-        token = p.token0;
-      } else {
-        ok = false;
-        break;
-      }
-      const f = 1 - Number(p.feeBps) / 10_000;
-      C = C + (f / rIn) * A;
-      A = A * f * (rOut / rIn);
-    }
-    if (!ok || token !== start || A <= 1) continue;
-    const x = (Math.sqrt(A) - 1) / C;
-    const g = x * (Math.sqrt(A) - 1);
-    if (g > best) best = g;
-  }
-  return best;
-}
 
 /** Wei the searcher's steps of `opp` pay for gas: Σ gasUsed × (baseFee + tip). */
 export function gasCostWei(opp: Pick<Opportunity, 'gas' | 'baseFee'>): bigint {

@@ -7,6 +7,7 @@ import { EvmPool } from '../simulator/evm-pool.js';
 import type { EvmEnv, VerifyOutcome, VerifyStep } from '../simulator/evm-task.js';
 import { type Opportunity, WETH_PRICE, makeProfit } from './opportunity.js';
 import { encodeStep } from './plan-calls.js';
+import { OrderedOutput, type OutputSlot } from '../ordered-output.js';
 import { ChainReadError, ChainReader, PoolSync } from './pools/pool-sync.js';
 import { V2PoolRegistry } from './pools/v2-pool-registry.js';
 import { V3PoolRegistry } from './pools/v3-pool-registry.js';
@@ -22,22 +23,9 @@ export interface ScorerSlice extends ScorerConfig {
 /** Gas limit a searcher step gets in the verification run (its use is measured, not assumed). */
 const VERIFY_GAS_LIMIT = 1_500_000n;
 
-interface Entry {
-  kind: Kind;
-  seq: number;
-  sub: number;
-  firstSeenNs: number;
-  /** Records to emit, as [kind, payload]. */
-  out: [Kind, unknown][];
-  /** Verifications still running. */
-  open: number;
-  emitted: Promise<void> | null;
-  resolve: (() => void) | null;
-  reject: ((err: unknown) => void) | null;
-}
 
 interface Verification {
-  entry: Entry;
+  entry: OutputSlot;
   opp: Opportunity;
   victims: Map<string, DecodedTx>;
   head: BlockEvent;
@@ -66,7 +54,7 @@ export class Scorer implements Actor {
   private readonly sync: PoolSync;
   private readonly pool: EvmPool | null;
   private readonly env: EvmEnv;
-  private readonly queue: Entry[] = [];
+  private readonly out: OrderedOutput;
   private readonly waiting: Verification[] = [];
   private running = 0;
   /** A background reconcile is running. */
@@ -79,11 +67,11 @@ export class Scorer implements Actor {
   /** Pools already looked up once (registered or not a pair of a configured factory). */
   private readonly discoveryTried = new Set<string>();
   private discovering = false;
-  private failure: unknown = null;
   private readonly h;
 
   constructor(private readonly ctx: ActorContext<ScorerSlice>) {
     const c = ctx.config;
+    this.out = new OrderedOutput(ctx);
     this.v3 = c.v3Factories.length > 0 ? new V3PoolRegistry() : null;
     this.core = new ScoringCore(this.registry, c, this.v3, this.v3Routers);
     const v3 = this.v3 === null ? null : { registry: this.v3, factories: c.v3Factories, routers: this.v3Routers, wordsAround: c.v3WordsAround };
@@ -109,15 +97,14 @@ export class Scorer implements Actor {
   }
 
   async onBatch(msgs: Message[]): Promise<void> {
-    if (this.failure !== null) throw this.failure;
+    if (this.out.error() !== null) throw this.out.error();
     const m = this.ctx.metrics;
     for (const msg of msgs) {
-      const e: Entry = { kind: msg.kind, seq: msg.seq, sub: msg.sub, firstSeenNs: msg.firstSeenNs, out: [], open: 0, emitted: null, resolve: null, reject: null };
-      this.queue.push(e);
+      const e = this.out.open(msg.seq, msg.firstSeenNs);
       if (msg.kind === Kind.BlockEvent) {
         const head = msg.data as BlockEvent;
         await this.onHead(head);
-        e.out.push([Kind.BlockEvent, head]);
+        e.records.push([Kind.BlockEvent, head, msg.sub]);
       } else if (msg.kind === Kind.DecodedTx) this.score(e, msg.data as DecodedTx, null);
       else if (msg.kind === Kind.SimulatedTx) {
         const sim = msg.data as SimulatedTx;
@@ -177,7 +164,7 @@ export class Scorer implements Actor {
       });
   }
 
-  private score(e: Entry, tx: DecodedTx, sim: SimulatedTx | null): void {
+  private score(e: OutputSlot, tx: DecodedTx, sim: SimulatedTx | null): void {
     const m = this.ctx.metrics;
     const t0 = monoNs();
     const r = this.core.score(tx, sim, this.head, t0);
@@ -191,7 +178,7 @@ export class Scorer implements Actor {
     recordNs(this.h.scored, t1 - tx.firstSeenNs);
     for (const opp of r.opportunities) {
       m.countKeyed('opportunity', opp.kind);
-      e.out.push([Kind.Opportunity, opp]);
+      e.records.push([Kind.Opportunity, opp, e.records.length]);
       if (this.pool !== null) {
         const cap = this.ctx.config.verifyPerBlock;
         if (opp.targetBlock !== this.verifyBlock) {
@@ -300,26 +287,14 @@ export class Scorer implements Actor {
   }
 
   private fail(err: unknown): void {
-    this.failure ??= err;
-    for (const q of this.queue) q.reject?.(err);
+    this.out.fail(err);
   }
 
-  /** Emits every finished entry at the head of the queue, in input order. */
+
   private flush(): void {
-    if (this.failure !== null) return;
-    const q = this.queue;
-    let n = 0;
-    while (n < q.length && q[n]!.open === 0) {
-      const e = q[n]!;
-      for (let i = 0; i < e.out.length; i++) {
-        const [kind, data] = e.out[i]!;
-        this.ctx.emit('out', kind, e.seq, kind === Kind.BlockEvent ? e.sub : i, e.firstSeenNs, data);
-      }
-      e.resolve?.();
-      n++;
-    }
-    if (n > 0) q.splice(0, n);
+    this.out.flush();
   }
+
 
   /** Registers pools transactions named that the registry did not hold; later transactions see them. */
   private discoverPools(): void {
@@ -350,20 +325,12 @@ export class Scorer implements Actor {
   }
 
   settled(): Promise<void> | null {
-    const last = this.queue[this.queue.length - 1];
-    if (last === undefined) return null;
-    last.emitted ??= new Promise<void>((resolve, reject) => {
-      last.resolve = resolve;
-      last.reject = reject;
-    });
-    return last.emitted;
+    return this.out.settled();
   }
 
+
   async onStop(): Promise<void> {
-    while (this.queue.length > 0) {
-      if (this.failure !== null) throw this.failure;
-      await this.settled();
-    }
+    await this.out.drain();
     await this.pool?.close();
   }
 }

@@ -1,7 +1,7 @@
 import type { TypedTransaction } from '@ethereumjs/tx';
 import { type Address, createAddressFromString, createZeroAddress, hexToBytes } from '@ethereumjs/util';
 import type { DecodedTx } from '../../messages/schema.js';
-import { type BlockContext, blockFor, executeTx, gasCostOf, type SimLog, type SimResult, type SimVm, toEthereumjsTx, unsignedToEthereumjsTx, withRevert } from './simulate-tx.js';
+import { type BlockContext, blockFor, executeTx, gasCostOf, type SimLog, type SimResult, type SimVm, toEthereumjsTx, type UnsignedCall, unsignedToEthereumjsTx, withRevert } from './simulate-tx.js';
 
 /**
  * Verifies a bundle before it is sent: its transactions run in order on one checkpoint of the
@@ -12,20 +12,10 @@ import { type BlockContext, blockFor, executeTx, gasCostOf, type SimLog, type Si
  */
 
 /** One of our transactions before signing: an EIP-1559 call from `from`. */
-export interface BundleCall {
-  /** Lowercase 0x address the call is sent from. */
-  from: string;
-  to: string;
-  /** Calldata, 0x hex or bytes. */
-  data: string | Uint8Array;
-  /** Wei sent; default 0. */
-  value?: bigint;
-  gas: bigint;
-  maxFeePerGas: bigint;
-  maxPriorityFeePerGas: bigint;
+export type BundleCall = Omit<UnsignedCall, 'nonce'> & {
   /** Default: the sender's nonce on the state the call runs on (after the bundle's earlier transactions). */
   nonce?: bigint;
-}
+};
 
 /** A bundle entry: a decoded signed transaction (a victim) or one of our unsigned calls. */
 export type BundleTx = DecodedTx | BundleCall;

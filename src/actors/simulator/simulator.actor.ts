@@ -3,6 +3,7 @@ import { type BlockEvent, type DecodedTx, Kind, type SimulatedTx, type SwapInten
 import type { Actor, ActorContext } from '../../runtime/actor.js';
 import { monoNs } from '../../runtime/clock.js';
 import { recordNs } from '../../runtime/metrics.js';
+import { OrderedOutput, type OutputSlot } from '../ordered-output.js';
 import { EvmPool } from './evm-pool.js';
 import type { EvmEnv, SimulateOutcome } from './evm-task.js';
 import type { SimulatorConfig } from './simulator-config.js';
@@ -13,25 +14,14 @@ export interface SimulatorSlice extends SimulatorConfig {
   chainId: number;
 }
 
-/** One input record's place in the output order. */
-interface Entry {
-  kind: Kind;
-  seq: number;
-  sub: number;
-  firstSeenNs: number;
-  /** What to emit: the record's payload, or null to emit nothing (shed, failed). */
-  out: unknown;
-  outKind: Kind;
-  ready: boolean;
-  /** EVM path only: the transaction, its estimated value, and whether it was dispatched. */
-  tx: DecodedTx | null;
+/** An unclassified transaction waiting for (or in) the EVM, and the output slot it fills. */
+interface EvmJob {
+  slot: OutputSlot;
+  tx: DecodedTx;
+  /** {@link estimatedValue}: what shedding keeps. */
   value: bigint;
-  dispatched: boolean;
+  /** Head generation it was queued under. */
   gen: number;
-  /** Resolved once emitted (for `settled`). */
-  emitted: Promise<void> | null;
-  resolveEmitted: (() => void) | null;
-  rejectEmitted: ((err: unknown) => void) | null;
 }
 
 /**
@@ -53,9 +43,9 @@ export class Simulator implements Actor {
   readonly io = true;
   private readonly pool: EvmPool | null;
   private readonly env: EvmEnv;
-  private readonly queue: Entry[] = [];
+  private readonly out: OrderedOutput;
   /** EVM entries not yet dispatched, in input order. */
-  private readonly waiting: Entry[] = [];
+  private readonly waiting: EvmJob[] = [];
   private running = 0;
   private head: BlockEvent | null = null;
   private gen = 0;
@@ -63,10 +53,10 @@ export class Simulator implements Actor {
   private readonly headGen = new Int32Array(new SharedArrayBuffer(4));
   private readonly seenToSimulated;
   private readonly simService;
-  private failure: unknown = null;
 
   constructor(private readonly ctx: ActorContext<SimulatorSlice>) {
     const c = ctx.config;
+    this.out = new OrderedOutput(ctx);
     this.env = { rpcUrl: c.rpcUrl, chainId: c.chainId, hardfork: c.hardfork };
     this.pool = c.evm ? new EvmPool(c.threads) : null;
     this.seenToSimulated = ctx.metrics.histogram('firstSeenToSimulated');
@@ -78,45 +68,36 @@ export class Simulator implements Actor {
   }
 
   onBatch(msgs: Message[]): void {
-    if (this.failure !== null) throw this.failure;
+    if (this.out.error() !== null) throw this.out.error();
     const m = this.ctx.metrics;
     for (const msg of msgs) {
-      const e = this.entry(msg);
+      const slot = this.out.open(msg.seq, msg.firstSeenNs);
       if (msg.kind === Kind.BlockEvent) {
         this.head = msg.data as BlockEvent;
         this.gen++;
         Atomics.store(this.headGen, 0, this.gen);
         this.shedStale();
+        slot.records.push([msg.kind, msg.data, msg.sub]);
       } else if (msg.kind === Kind.DecodedTx) {
         const tx = msg.data as DecodedTx;
-        if (tx.intent !== null && poolsResolved(tx.intent)) m.count('fast');
-        else if (this.pool === null) {
-          m.count('skipped.evm-off');
-          e.out = null;
-        } else if (this.head === null) {
-          // No state to run on before the first head.
-          m.count('skipped.no-head');
-          e.out = null;
-        } else {
-          e.ready = false;
-          e.tx = tx;
-          e.value = estimatedValue(tx);
-          e.gen = this.gen;
-          this.admit(e);
+        if (tx.intent !== null && poolsResolved(tx.intent)) {
+          m.count('fast');
+          slot.records.push([msg.kind, tx, msg.sub]);
+        } else if (this.pool === null) m.count('skipped.evm-off');
+        // No state to run on before the first head.
+        else if (this.head === null) m.count('skipped.no-head');
+        else {
+          slot.open = 1;
+          this.admit({ slot, tx, value: estimatedValue(tx), gen: this.gen });
         }
-      }
-      this.queue.push(e);
+      } else slot.records.push([msg.kind, msg.data, msg.sub]);
     }
     this.dispatch();
     this.flush();
   }
 
-  private entry(msg: Message): Entry {
-    return { kind: msg.kind, seq: msg.seq, sub: msg.sub, firstSeenNs: msg.firstSeenNs, out: msg.data, outKind: msg.kind, ready: true, tx: null, value: 0n, dispatched: false, gen: 0, emitted: null, resolveEmitted: null, rejectEmitted: null };
-  }
-
   /** Queues an EVM entry, shedding the least valuable waiting one when full. */
-  private admit(e: Entry): void {
+  private admit(e: EvmJob): void {
     const max = this.ctx.config.maxPending;
     if (this.waiting.length + this.running < max) {
       this.waiting.push(e);
@@ -131,10 +112,9 @@ export class Simulator implements Actor {
     }
   }
 
-  private shed(e: Entry, counter: string): void {
+  private shed(e: EvmJob, counter: string): void {
     this.ctx.metrics.count(counter);
-    e.out = null;
-    e.ready = true;
+    e.slot.open = 0;
   }
 
   /** A new head makes every undispatched simulation stale: its transaction may be in that block. */
@@ -149,15 +129,14 @@ export class Simulator implements Actor {
     const maxAgeNs = this.ctx.config.maxAgeMs * 1e6;
     while (this.running < pool.threads && this.waiting.length > 0) {
       const e = this.waiting.shift()!;
-      if (maxAgeNs > 0 && monoNs() - e.firstSeenNs > maxAgeNs) {
+      if (maxAgeNs > 0 && monoNs() - e.slot.firstSeenNs > maxAgeNs) {
         this.shed(e, 'shed.age');
         continue;
       }
-      e.dispatched = true;
       this.running++;
       const t0 = monoNs();
       pool
-        .simulate({ op: 'simulate', env: this.env, head: this.head!, tx: e.tx!, gen: e.gen, headGen: this.headGen })
+        .simulate({ op: 'simulate', env: this.env, head: this.head!, tx: e.tx, gen: e.gen, headGen: this.headGen })
         .then(
           (r) => {
             recordNs(this.simService, monoNs() - t0);
@@ -165,10 +144,7 @@ export class Simulator implements Actor {
           },
           (err: unknown) => {
             // The pool failing is the stage failing: crash so the batch is redelivered.
-            this.failure ??= err;
-            e.ready = true;
-            e.out = null;
-            for (const q of this.queue) q.rejectEmitted?.(err);
+            this.out.fail(err);
           },
         )
         .finally(() => {
@@ -179,53 +155,34 @@ export class Simulator implements Actor {
     }
   }
 
-  private complete(e: Entry, r: SimulateOutcome): void {
+  private complete(e: EvmJob, r: SimulateOutcome): void {
     const m = this.ctx.metrics;
-    e.ready = true;
+    e.slot.open = 0;
     if (!r.ok) {
-      e.out = null;
       if (r.reason === 'stale') m.count('shed.stale');
       else m.countKeyed('state', r.code);
       return;
     }
     const now = monoNs();
-    const sim: SimulatedTx = { tx: e.tx!, ...r.result, simulatedNs: now };
-    e.out = sim;
-    e.outKind = Kind.SimulatedTx;
+    const sim: SimulatedTx = { tx: e.tx, ...r.result, simulatedNs: now };
+    e.slot.records.push([Kind.SimulatedTx, sim, 0]);
     m.countKeyed('evm', sim.status);
     if (sim.pools.length > 0) m.count('evm.touchedPools');
-    recordNs(this.seenToSimulated, now - e.firstSeenNs);
+    recordNs(this.seenToSimulated, now - e.slot.firstSeenNs);
   }
 
-  /** Emits every ready entry at the head of the queue, in input order. */
   private flush(): void {
-    const q = this.queue;
-    let n = 0;
-    if (this.failure !== null) return; // nothing more goes out: the thread dies and the input is redelivered
-    while (n < q.length && q[n]!.ready) {
-      const e = q[n]!;
-      if (e.out !== null) this.ctx.emit('out', e.outKind, e.seq, e.sub, e.firstSeenNs, e.out);
-      e.resolveEmitted?.();
-      n++;
-    }
-    if (n > 0) q.splice(0, n);
+    this.out.flush();
   }
+
 
   settled(): Promise<void> | null {
-    const last = this.queue[this.queue.length - 1];
-    if (last === undefined) return null;
-    last.emitted ??= new Promise<void>((resolve, reject) => {
-      last.resolveEmitted = resolve;
-      last.rejectEmitted = reject;
-    });
-    return last.emitted;
+    return this.out.settled();
   }
 
+
   async onStop(): Promise<void> {
-    while (this.queue.length > 0) {
-      if (this.failure !== null) throw this.failure;
-      await this.settled();
-    }
+    await this.out.drain();
     await this.pool?.close();
   }
 }

@@ -3,26 +3,18 @@ import { after, before, describe, it } from 'node:test';
 import { type Address, decodeFunctionResult, encodeFunctionData, type Hex } from 'viem';
 import { decodeTransaction } from '../../../src/actors/decoder/tx/decode-tx.js';
 import { balanceChangesOf, ETH_TOKEN, simulateWithEffects, TRANSFER_TOPIC, V2_SYNC_TOPIC, V3_SWAP_TOPIC, WETH_DEPOSIT_TOPIC } from '../../../src/actors/simulator/effects.js';
-import { createSimVm, pendingBlockContext, type SimVm } from '../../../src/actors/simulator/simulate-tx.js';
+import { pendingBlockContext, type SimVm } from '../../../src/actors/simulator/simulate-tx.js';
 import { ForkedStateManager } from '../../../src/actors/simulator/state/forked-state-manager.js';
 import { RpcState } from '../../../src/actors/simulator/state/rpc-state.js';
 import { rpc, rpcBatch } from '../../../src/devnet/anvil.js';
-import { type Devnet, startDevnet } from '../../../src/devnet/devnet.js';
+import type { Devnet } from '../../../src/devnet/devnet.js';
 import type { TrafficKind } from '../../../src/devnet/traffic.js';
 import { ERC20_ABI, V2_PAIR_ABI, V3_POOL_ABI } from '../../../src/devnet/uniswap.js';
-import type { BalanceChange, BlockEvent, PoolTouch } from '../../../src/messages/schema.js';
+import type { BalanceChange, PoolTouch } from '../../../src/messages/schema.js';
+import { headEvent, onlyKind, startSimDevnet } from '../../support/sim.js';
 
-interface RpcBlock { number: Hex; hash: Hex; parentHash: Hex; timestamp: Hex; baseFeePerGas?: Hex; gasLimit: Hex; gasUsed: Hex; miner: Hex; mixHash?: Hex; excessBlobGas?: Hex }
 interface Receipt { status: Hex; gasUsed: Hex; effectiveGasPrice: Hex; blockNumber: Hex; logs: { address: Hex; topics: Hex[] }[] }
 
-async function head(url: string): Promise<BlockEvent> {
-  const b = await rpc<RpcBlock>(url, 'eth_getBlockByNumber', ['latest', false]);
-  return {
-    number: Number(b.number), hash: b.hash, parentHash: b.parentHash, timestamp: Number(b.timestamp),
-    baseFeePerGas: b.baseFeePerGas === undefined ? null : BigInt(b.baseFeePerGas), gasLimit: BigInt(b.gasLimit), gasUsed: BigInt(b.gasUsed),
-    miner: b.miner.toLowerCase(), prevRandao: b.mixHash ?? `0x${'0'.repeat(64)}`, excessBlobGas: b.excessBlobGas === undefined ? null : BigInt(b.excessBlobGas), reorg: false,
-  };
-}
 
 const tag = (n: number): Hex => `0x${n.toString(16)}`;
 
@@ -45,7 +37,7 @@ async function tokenBalance(url: string, token: string, owner: string, block: nu
   return call(url, token, encodeFunctionData({ abi: ERC20_ABI, functionName: 'balanceOf', args: [owner as Address] }), block, (r) => BigInt(r));
 }
 
-const only = (kind: TrafficKind) => ({ 'v2-swap': 0, 'v3-swap': 0, 'pair-swap': 0, 'eth-transfer': 0, 'erc20-transfer': 0, approve: 0, revert: 0, delegate: 0, blob: 0, [kind]: 1 });
+const only = onlyKind;
 
 describe('simulateWithEffects', () => {
   let net: Devnet;
@@ -55,11 +47,7 @@ describe('simulateWithEffects', () => {
   let sim: SimVm;
 
   before(async () => {
-    net = await startDevnet({ blockTime: 0, automine: false });
-    url = net.anvil.rpcUrl;
-    source = new RpcState({ url, blockNumber: (await head(url)).number });
-    state = new ForkedStateManager(source);
-    sim = await createSimVm({ state, chainId: net.anvil.chainId, hardfork: net.hardfork });
+    ({ net, url, source, state, sim } = await startSimDevnet());
   });
   after(async () => {
     await net?.stop();
@@ -79,7 +67,7 @@ describe('simulateWithEffects', () => {
     let ethIn = 0;
     let ethOut = 0;
     for (let i = 0; i < sent.length; i++) {
-      const h = await head(url);
+      const h = await headEvent(url);
       source.invalidate(h.number);
       state.reset();
       const ctx = pendingBlockContext(h, { timestamp: h.timestamp + 1 });
@@ -145,7 +133,7 @@ describe('simulateWithEffects', () => {
     const [t] = (await net.traffic({ rate: 50, count: 1, resyncMs: 0, mix: only('revert') }).done).records;
     assert.ok(t?.accepted);
     const raw = await rpc<Hex>(url, 'eth_getRawTransactionByHash', [t.hash]);
-    const h = await head(url);
+    const h = await headEvent(url);
     source.invalidate(h.number);
     state.reset();
     const fx = await simulateWithEffects(sim, decodeTransaction(Buffer.from(raw.slice(2), 'hex')), pendingBlockContext(h));

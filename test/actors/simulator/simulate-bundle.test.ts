@@ -4,29 +4,21 @@ import { type Address, encodeFunctionData, type Hex } from 'viem';
 import { decodeTransaction } from '../../../src/actors/decoder/tx/decode-tx.js';
 import { V2_SYNC_TOPIC } from '../../../src/actors/simulator/effects.js';
 import { type BundleCall, simulateBundle } from '../../../src/actors/simulator/simulate-bundle.js';
-import { createSimVm, pendingBlockContext, type SimVm, simulateTx } from '../../../src/actors/simulator/simulate-tx.js';
+import { pendingBlockContext, type SimVm, simulateTx } from '../../../src/actors/simulator/simulate-tx.js';
 import { ForkedStateManager } from '../../../src/actors/simulator/state/forked-state-manager.js';
 import { RpcState } from '../../../src/actors/simulator/state/rpc-state.js';
 import { rpc, rpcBatch } from '../../../src/devnet/anvil.js';
-import { type Devnet, startDevnet } from '../../../src/devnet/devnet.js';
+import type { Devnet } from '../../../src/devnet/devnet.js';
 import { ERC20_ABI, V2_ROUTER_ABI } from '../../../src/devnet/uniswap.js';
 import type { BlockEvent, DecodedTx } from '../../../src/messages/schema.js';
+import { headEvent, onlyKind, startSimDevnet } from '../../support/sim.js';
 
-interface RpcBlock { number: Hex; hash: Hex; parentHash: Hex; timestamp: Hex; baseFeePerGas?: Hex; gasLimit: Hex; gasUsed: Hex; miner: Hex; mixHash?: Hex; excessBlobGas?: Hex }
 interface Receipt { status: Hex; gasUsed: Hex; effectiveGasPrice: Hex; blockNumber: Hex; transactionIndex: Hex; from: Hex }
 
-async function head(url: string): Promise<BlockEvent> {
-  const b = await rpc<RpcBlock>(url, 'eth_getBlockByNumber', ['latest', false]);
-  return {
-    number: Number(b.number), hash: b.hash, parentHash: b.parentHash, timestamp: Number(b.timestamp),
-    baseFeePerGas: b.baseFeePerGas === undefined ? null : BigInt(b.baseFeePerGas), gasLimit: BigInt(b.gasLimit), gasUsed: BigInt(b.gasUsed),
-    miner: b.miner.toLowerCase(), prevRandao: b.mixHash ?? `0x${'0'.repeat(64)}`, excessBlobGas: b.excessBlobGas === undefined ? null : BigInt(b.excessBlobGas), reorg: false,
-  };
-}
 
 const tag = (n: number): Hex => `0x${n.toString(16)}`;
 const hex = (v: bigint): Hex => `0x${v.toString(16)}`;
-const only = { 'v2-swap': 1, 'v3-swap': 0, 'pair-swap': 0, 'eth-transfer': 0, 'erc20-transfer': 0, approve: 0, revert: 0, delegate: 0, blob: 0 };
+const only = onlyKind('v2-swap');
 
 async function tokenBalance(url: string, token: string, owner: string, block: number): Promise<bigint> {
   return BigInt(await rpc<Hex>(url, 'eth_call', [{ to: token, data: encodeFunctionData({ abi: ERC20_ABI, functionName: 'balanceOf', args: [owner as Address] }) }, tag(block)]));
@@ -40,11 +32,7 @@ describe('simulateBundle', () => {
   let sim: SimVm;
 
   before(async () => {
-    net = await startDevnet({ blockTime: 0, automine: false });
-    url = net.anvil.rpcUrl;
-    source = new RpcState({ url, blockNumber: (await head(url)).number });
-    state = new ForkedStateManager(source);
-    sim = await createSimVm({ state, chainId: net.anvil.chainId, hardfork: net.hardfork });
+    ({ net, url, source, state, sim } = await startSimDevnet());
   });
   after(async () => {
     await net?.stop();
@@ -56,7 +44,7 @@ describe('simulateBundle', () => {
     assert.ok(t?.accepted && !t.expectRevert);
     const raw = await rpc<Hex>(url, 'eth_getRawTransactionByHash', [t.hash]);
     await rpc(url, 'anvil_dropAllTransactions');
-    const h = await head(url);
+    const h = await headEvent(url);
     source.invalidate(h.number);
     state.reset();
     return { tx: decodeTransaction(Buffer.from(raw.slice(2), 'hex')), raw, h };
@@ -158,7 +146,7 @@ describe('simulateBundle', () => {
   });
 
   it('error: a token without balanceOf rejects', async () => {
-    const h = await head(url);
+    const h = await headEvent(url);
     const ctx = pendingBlockContext(h);
     await assert.rejects(simulateBundle(sim, [], ctx, { watch: net.deployment.accounts[0]!, tokens: [net.deployment.v2[0]!.router] }), /balanceOf/);
     assert.equal(state.depth, 0);

@@ -6,32 +6,15 @@ import { createSimVm, decodeRevertReason, pendingBlockContext, type SimResult, t
 import { ForkedStateManager } from '../../../src/actors/simulator/state/forked-state-manager.js';
 import { RpcState } from '../../../src/actors/simulator/state/rpc-state.js';
 import { rpc, rpcBatch } from '../../../src/devnet/anvil.js';
-import { type Devnet, startDevnet } from '../../../src/devnet/devnet.js';
+import type { Devnet } from '../../../src/devnet/devnet.js';
 import type { TrafficTx } from '../../../src/devnet/traffic.js';
-import type { BlockEvent } from '../../../src/messages/schema.js';
+import { headEvent, startSimDevnet } from '../../support/sim.js';
 
 const PARITY_TXS = Number(process.env.ORION_PARITY_TXS ?? 500);
 
-interface RpcBlock { number: Hex; hash: Hex; parentHash: Hex; timestamp: Hex; baseFeePerGas?: Hex; gasLimit: Hex; gasUsed: Hex; miner: Hex; mixHash?: Hex; excessBlobGas?: Hex }
 interface RpcLog { address: Hex; topics: Hex[]; data: Hex }
 interface Receipt { status: Hex; gasUsed: Hex; logs: RpcLog[] }
 
-async function head(url: string): Promise<BlockEvent> {
-  const b = await rpc<RpcBlock>(url, 'eth_getBlockByNumber', ['latest', false]);
-  return {
-    number: Number(b.number),
-    hash: b.hash,
-    parentHash: b.parentHash,
-    timestamp: Number(b.timestamp),
-    baseFeePerGas: b.baseFeePerGas === undefined ? null : BigInt(b.baseFeePerGas),
-    gasLimit: BigInt(b.gasLimit),
-    gasUsed: BigInt(b.gasUsed),
-    miner: b.miner.toLowerCase(),
-    prevRandao: b.mixHash ?? `0x${'0'.repeat(64)}`,
-    excessBlobGas: b.excessBlobGas === undefined ? null : BigInt(b.excessBlobGas),
-    reorg: false,
-  };
-}
 
 /** Where a simulation disagrees with the node's receipt, or null. */
 function mismatch(sim: SimResult, r: Receipt): string | null {
@@ -56,12 +39,7 @@ describe('simulateTx', () => {
   let sim: SimVm;
 
   before(async () => {
-    net = await startDevnet({ blockTime: 0, automine: false });
-    url = net.anvil.rpcUrl;
-    const h = await head(url);
-    source = new RpcState({ url, blockNumber: h.number });
-    state = new ForkedStateManager(source);
-    sim = await createSimVm({ state, chainId: net.anvil.chainId, hardfork: net.hardfork });
+    ({ net, url, source, state, sim } = await startSimDevnet());
   });
   after(async () => {
     await net?.stop();
@@ -89,7 +67,7 @@ describe('simulateTx', () => {
         mismatches.push({ index: t.index, kind: t.kind, method: t.method, type: t.type, why: 'node lost the raw transaction' });
         continue;
       }
-      const h = await head(url);
+      const h = await headEvent(url);
       if (source.blockNumber !== h.number) {
         source.invalidate(h.number);
         state.reset();
@@ -124,7 +102,7 @@ describe('simulateTx', () => {
     const [t] = (await run.done).records;
     assert.ok(t?.accepted);
     const raw = await rpc<Hex>(url, 'eth_getRawTransactionByHash', [t.hash]);
-    const h = await head(url);
+    const h = await headEvent(url);
     source.invalidate(h.number);
     state.reset();
     const ctx = pendingBlockContext(h);
@@ -143,7 +121,7 @@ describe('simulateTx', () => {
     assert.ok(t?.accepted);
     const raw = await rpc<Hex>(url, 'eth_getRawTransactionByHash', [t.hash]);
     await rpc(url, 'evm_mine');
-    const h = await head(url);
+    const h = await headEvent(url);
     source.invalidate(h.number);
     state.reset();
     const r = await simulateTx(sim, decodeTransaction(Buffer.from(raw.slice(2), 'hex')), pendingBlockContext(h));
@@ -158,7 +136,7 @@ describe('simulateTx', () => {
     const run = net.traffic({ rate: 50, count: 1, resyncMs: 0, mix: { 'v2-swap': 0, 'v3-swap': 0, 'pair-swap': 0, 'eth-transfer': 1, 'erc20-transfer': 0, approve: 0, revert: 0, delegate: 0, blob: 0 } });
     const [t] = (await run.done).records;
     const raw = await rpc<Hex>(url, 'eth_getRawTransactionByHash', [t!.hash]);
-    const h = await head(url);
+    const h = await headEvent(url);
     await assert.rejects(simulateTx(badSim, decodeTransaction(Buffer.from(raw.slice(2), 'hex')), pendingBlockContext(h)), (e: Error & { code?: string }) => e.name === 'StateReadError' && e.code === 'STATE_RPC_ERROR');
     assert.ok(bad.stats.errors.STATE_RPC_ERROR > 0);
     await rpc(url, 'anvil_dropAllTransactions');

@@ -49,8 +49,7 @@ const MIN_LIMIT = MIN_SQRT_RATIO + 1n;
 const MAX_LIMIT = MAX_SQRT_RATIO - 1n;
 // Scratch: the scorer runs synchronously on one thread, so one of each suffices.
 const SWAP_OUT = newV3SwapResult();
-/** Output of the last {@link probe}, and the product of the hops' marginal rates after it. */
-let pOut = 0n;
+/** The product of the hops' marginal rates after the last {@link probe}. */
 let pRate = 0;
 
 /** The token a hop sells. */
@@ -96,7 +95,7 @@ export function mixedCycleOut(hops: readonly MixedHop[], x: bigint): bigint | nu
 }
 
 /**
- * Runs the cycle on `x` and leaves in `pOut` its output and in `pRate` the product of the hops'
+ * Runs the cycle on `x` and leaves in `pRate` the product of the hops'
  * marginal rates (output per input at the margin) at the post-trade states. False when infeasible.
  */
 function probe(hops: readonly MixedHop[], x: bigint): boolean {
@@ -122,7 +121,6 @@ function probe(hops: readonly MixedHop[], x: bigint): boolean {
     }
     amt = o;
   }
-  pOut = amt;
   pRate = rate;
   return true;
 }

@@ -1,0 +1,96 @@
+import type { Kind } from '../messages/schema.js';
+import type { ActorContext } from '../runtime/actor.js';
+
+/**
+ * Output order = input order for stages whose work finishes out of order (a worker pool, an EVM
+ * verification): one {@link OutputSlot} per input record, filled when its work is done; the ready
+ * slots at the head go out, in order, whatever finished first. With the actor's `settled()`
+ * returning {@link settled}, the host commits input only once its outputs are out, so a crash
+ * redelivers exactly what was not finished and downstream order is deterministic.
+ */
+
+/** The outputs of one input record. */
+export interface OutputSlot {
+  readonly seq: number;
+  readonly firstSeenNs: number;
+  /** Records to emit, in order: kind, payload and sub (the record id is `(seq, sub)`). */
+  readonly records: [kind: Kind, data: unknown, sub: number][];
+  /** Work still running for this record; the slot goes out when it is 0. */
+  open: number;
+  emitted: Promise<void> | null;
+  resolve: (() => void) | null;
+  reject: ((err: unknown) => void) | null;
+}
+
+/** In-order emission over an actor's `out` port. */
+export class OrderedOutput {
+  private readonly slots: OutputSlot[] = [];
+  private failure: unknown = null;
+
+  constructor(
+    private readonly ctx: Pick<ActorContext, 'emit'>,
+    private readonly port = 'out',
+  ) {}
+
+  /** A slot for the next input record, at the tail. */
+  open(seq: number, firstSeenNs: number): OutputSlot {
+    const s: OutputSlot = { seq, firstSeenNs, records: [], open: 0, emitted: null, resolve: null, reject: null };
+    this.slots.push(s);
+    return s;
+  }
+
+  /** Slots not emitted yet. */
+  get size(): number {
+    return this.slots.length;
+  }
+
+  /** Iterates the slots not yet emitted, oldest first. */
+  pending(): readonly OutputSlot[] {
+    return this.slots;
+  }
+
+  /** Emits every finished slot at the head, in order. Nothing goes out after {@link fail}. */
+  flush(): void {
+    if (this.failure !== null) return;
+    const q = this.slots;
+    let n = 0;
+    while (n < q.length && q[n]!.open === 0) {
+      const s = q[n]!;
+      for (const [kind, data, sub] of s.records) this.ctx.emit(this.port, kind, s.seq, sub, s.firstSeenNs, data);
+      s.resolve?.();
+      n++;
+    }
+    if (n > 0) q.splice(0, n);
+  }
+
+  /** Resolves when everything opened so far is emitted; null when it already is (the actor's `settled`). */
+  settled(): Promise<void> | null {
+    const last = this.slots[this.slots.length - 1];
+    if (last === undefined) return null;
+    last.emitted ??= new Promise<void>((resolve, reject) => {
+      last.resolve = resolve;
+      last.reject = reject;
+    });
+    return last.emitted;
+  }
+
+  /** Stops emission and rejects every waiter: the stage dies and its unfinished input is redelivered. */
+  fail(err: unknown): void {
+    this.failure ??= err;
+    for (const s of this.slots) s.reject?.(err);
+  }
+
+  /** The first failure, or null. */
+  error(): unknown {
+    return this.failure;
+  }
+
+  /** Waits until every slot is out (graceful stop); throws the failure if there is one. */
+  async drain(): Promise<void> {
+    while (this.slots.length > 0) {
+      if (this.failure !== null) throw this.failure;
+      await this.settled();
+    }
+    if (this.failure !== null) throw this.failure;
+  }
+}
