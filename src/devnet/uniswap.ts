@@ -505,6 +505,8 @@ async function sendChunk(url: string, txs: readonly PendingTx[], automine: boole
   const deadline = Date.now() + CHUNK_TIMEOUT_MS;
   let progressAt = Date.now();
   let resentAt = Date.now();
+  let resends = 0;
+  let resendError = '';
   for (;;) {
     // Automine sometimes leaves ready transactions of a batch unmined until the next one arrives;
     // an explicit block after a short stall (or always, without automine) moves them.
@@ -521,13 +523,21 @@ async function sendChunk(url: string, txs: readonly PendingTx[], automine: boole
       // call go again, one at a time; the node fills in fresh fees, so the hash changes. A copy
       // still in the pool makes its resend fail, which is fine.
       resentAt = Date.now();
-      for (const i of pending) {
-        try { hashes[i] = await rpc<Hex>(url, 'eth_sendTransaction', sendCall(txs[i]!)[1]); } catch { /* still pooled */ }
+      // From the second stall on, the pool itself is the problem (its copy of the gap's transaction
+      // is there to the node but never mined): empty it and send what is left again, nonces in order.
+      if (++resends >= 2) await rpc(url, 'anvil_dropAllTransactions').catch(() => {});
+      const order = [...pending].sort((a, b) => (txs[a]!.from === txs[b]!.from ? Number(txs[a]!.nonce - txs[b]!.nonce) : txs[a]!.from < txs[b]!.from ? -1 : 1));
+      for (const i of order) {
+        try {
+          hashes[i] = await rpc<Hex>(url, 'eth_sendTransaction', sendCall(txs[i]!)[1]);
+        } catch (err) {
+          resendError = (err as Error).message; // still pooled, usually
+        }
       }
     }
     if (Date.now() > deadline) {
       const pool = await rpc<unknown>(url, 'txpool_status').catch(() => 'unknown');
-      throw new OrionError('ORION_ERR_DEVNET', `${pending.length} deployment transactions not mined after ${CHUNK_TIMEOUT_MS} ms (first: ${txs[pending[0]!]!.label})`, { details: `txpool_status: ${JSON.stringify(pool)}` });
+      throw new OrionError('ORION_ERR_DEVNET', `${pending.length} deployment transactions not mined after ${CHUNK_TIMEOUT_MS} ms (first: ${txs[pending[0]!]!.label})`, { details: `txpool_status: ${JSON.stringify(pool)}; resends: ${resends}; last resend error: ${resendError || 'none'}` });
     }
     await new Promise((r) => setTimeout(r, automine ? 5 : 20));
   }

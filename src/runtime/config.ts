@@ -384,6 +384,7 @@ function validateScorer(s: ScorerConfig): void {
   bool(s.verify, 'config.scorer.verify');
   int(s.verifyThreads, 'config.scorer.verifyThreads', 0, 256);
   int(s.verifyPerBlock, 'config.scorer.verifyPerBlock', 0, 1_000_000);
+  int(s.verifyMaxQueue, 'config.scorer.verifyMaxQueue', 0, 1_000_000);
   int(s.maxCyclesPerPool, 'config.scorer.maxCyclesPerPool', 1, 100_000);
   int(s.reconcilePerBlock, 'config.scorer.reconcilePerBlock', 0, 1_000_000);
   weiString(s.gas.priorityFeeWei, 'config.scorer.gas.priorityFeeWei');

@@ -52,6 +52,12 @@ export interface ScorerConfig {
    * block's worth of them must finish before the block does. 0: no limit.
    */
   verifyPerBlock: number;
+  /**
+   * Verifications waiting for a thread at most; an opportunity found while the queue is full goes
+   * out at once as `unverified` (`verify.skipped-busy`), so verified ones stay fresh. 0: no limit
+   * (replays that compare runs: this depends on timing).
+   */
+  verifyMaxQueue: number;
   /** EVM threads of the verification pool; 0 means 1. */
   verifyThreads: number;
   /** Candidate cycles per touched pool at most, in a fixed order. */
@@ -81,6 +87,7 @@ export const DEFAULT_SCORER_CONFIG: ScorerConfig = {
   searcher: null,
   verify: true,
   verifyPerBlock: 16,
+  verifyMaxQueue: 2,
   verifyThreads: 1,
   maxCyclesPerPool: 32,
   reconcilePerBlock: 64,

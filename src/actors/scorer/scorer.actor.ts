@@ -189,6 +189,12 @@ export class Scorer implements Actor {
           m.count('verify.skipped');
           continue;
         }
+        // A verification queued behind a full queue would finish too late to matter.
+        const qmax = this.ctx.config.verifyMaxQueue;
+        if (qmax > 0 && this.waiting.length >= qmax) {
+          m.count('verify.skipped-busy');
+          continue;
+        }
         this.verifyCount++;
         opp.verification = 'pending';
         e.open++;
