@@ -1,5 +1,6 @@
 import { RecordReader } from './messages/codec.js';
-import { type Message, recordId } from './messages/envelope.js';
+import { type Envelope, type Message, type RawMessage, recordId } from './messages/envelope.js';
+import type { Kind } from './messages/schema.js';
 import { type EngineConfig, validateConfig } from './runtime/config.js';
 import type { OrionError } from './runtime/errors.js';
 import { type Logger, createLogger } from './runtime/log.js';
@@ -150,6 +151,7 @@ export class Engine {
   private readonly log: Logger;
   private readonly e2e = createHistogram();
   private readonly handlers: ((msg: Message) => void)[] = [];
+  private readonly envelopeHandlers: ((env: Readonly<Envelope>) => void)[] = [];
   private outRecords = 0;
   private outDuplicates = 0;
   private handlerErrors = 0;
@@ -169,6 +171,14 @@ export class Engine {
   /** Calls `handler` on the main thread for every record the last stage outputs, in order, once. */
   onOutput(handler: (msg: Message) => void): void {
     this.handlers.push(handler);
+  }
+
+  /**
+   * Like {@link onOutput} with the envelope only (kind, seq, sub, first-seen and enqueue times):
+   * the payload is not unpacked for it, and the object is reused, valid only during the call.
+   */
+  onEnvelope(handler: (env: Readonly<Envelope>) => void): void {
+    this.envelopeHandlers.push(handler);
   }
 
   /** Starts every actor; resolves when all are READY. Rejects with a fatal OrionError on bootstrap failure. */
@@ -222,6 +232,10 @@ export class Engine {
     const reader = new RecordReader(ring);
     let lastId = ring.lastCommittedId();
     const handlers = this.handlers;
+    const envelopeHandlers = this.envelopeHandlers;
+    // One reused envelope: the payload is unpacked only when an onOutput handler wants it, so a
+    // consumer of envelopes alone (latency benchmarks, counters) allocates nothing per record.
+    const raw: RawMessage = { kind: 0 as Kind, seq: 0, sub: 0, firstSeenNs: 0, enqueueNs: 0, bytes: new Uint8Array(0), start: 0, end: 0 };
     for (;;) {
       if (this.closed || this.supervisor.error()) return;
       // No timeout: the supervisor wakes this ring when its producer stops or the engine fails.
@@ -230,25 +244,31 @@ export class Engine {
         if (this.supervisor.producerStopped(RESULTS_RING) && !ring.readable()) return;
         continue;
       }
-      for (let msg = reader.next(); msg !== null; msg = reader.next()) {
-        const id = recordId(msg.seq, msg.sub);
+      reader.rewindRaw();
+      while (reader.nextRaw(raw)) {
+        const id = recordId(raw.seq, raw.sub);
         if (id <= lastId) {
           this.outDuplicates++;
           continue;
         }
         lastId = id;
-        recordNs(this.e2e, reader.lastDequeueNs - msg.firstSeenNs);
+        recordNs(this.e2e, reader.lastDequeueNs - raw.firstSeenNs);
         this.outRecords++;
-        for (const h of handlers) {
-          try {
-            h(msg);
-          } catch (err) {
-            // A consumer's bug must not stall the pipeline: count it, log the first, keep draining.
-            if (this.handlerErrors++ === 0) this.log.error('output handler threw; continuing', { seq: msg.seq, error: (err as Error)?.message ?? String(err) });
-          }
-        }
+        for (const h of envelopeHandlers) this.call(h, raw);
+        if (handlers.length === 0) continue;
+        const msg: Message = { kind: raw.kind, seq: raw.seq, sub: raw.sub, firstSeenNs: raw.firstSeenNs, enqueueNs: raw.enqueueNs, data: reader.decodeRaw(raw) };
+        for (const h of handlers) this.call(h, msg);
       }
       ring.commit(lastId);
+    }
+  }
+
+  private call<T extends Envelope>(h: (m: T) => void, m: T): void {
+    try {
+      h(m);
+    } catch (err) {
+      // A consumer's bug must not stall the pipeline: count it, log the first, keep draining.
+      if (this.handlerErrors++ === 0) this.log.error('output handler threw; continuing', { seq: m.seq, error: (err as Error)?.message ?? String(err) });
     }
   }
 

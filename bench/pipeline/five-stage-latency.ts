@@ -39,7 +39,7 @@ async function run(rate: number, seconds: number, count = 0): Promise<RunResult>
   let measured = 0;
   let firstAt = 0;
   let lastAt = 0;
-  engine.onOutput((m) => {
+  engine.onEnvelope((m) => {
     const now = monoNs();
     if (m.firstSeenNs < measureFrom) return;
     if (measured === 0) firstAt = now;

@@ -129,6 +129,24 @@ describe('Supervisor', () => {
     }
   });
 
+  it('behavior: envelope handlers see every output record once, in order, alongside decoded ones', async () => {
+    const engine = new Engine(testConfig({ synthetic: { rate: 20_000, count: 3_000, blockEvery: 100 } }));
+    const ids: number[] = [];
+    let decoded = 0;
+    engine.onEnvelope((e) => ids.push(e.seq));
+    engine.onOutput((m) => {
+      if (m.kind === Kind.SyntheticTx) assert.ok((m.data as { body: Uint8Array }).body instanceof Uint8Array);
+      decoded++;
+    });
+    await engine.start();
+    await runUntil(engine, () => ids.length >= 3_000);
+    await engine.stop();
+    assert.equal(ids.length, 3_000);
+    assert.equal(decoded, 3_000);
+    assert.deepEqual(ids, [...ids].sort((a, b) => a - b), 'in order');
+    assert.equal(new Set(ids).size, ids.length, 'once each');
+  });
+
   it('behavior: an actor restarted on request redelivers its uncommitted input, deduplicated downstream', async () => {
     const engine = new Engine(testConfig({ synthetic: { rate: 50_000, count: 40_000, blockEvery: 0, stages: { simulator: { workNs: 2000 } } } }));
     const checker = new OrderChecker();
