@@ -57,6 +57,9 @@ export class Scorer implements Actor {
   private readonly out: OrderedOutput;
   private readonly waiting: Verification[] = [];
   private running = 0;
+  /** Victims' senders' nonces on the head `noncesAt`, read before verifying. */
+  private readonly nonces = new Map<string, bigint>();
+  private noncesAt = -1;
   /** A background reconcile is running. */
   private checking = false;
   /** Target block of the verifications being counted against `verifyPerBlock`, and their count. */
@@ -211,11 +214,12 @@ export class Scorer implements Actor {
       this.running++;
       const t0 = monoNs();
       const task = this.verifyTask(v);
-      (task === null ? Promise.resolve(null) : pool.verify(task))
+      (task === null ? Promise.resolve(null) : this.nonceGap(v).then((gap): Promise<VerifyOutcome | string> | string => (gap === null ? pool.verify(task) : gap)))
         .then(
           (r) => {
             recordNs(this.h.verify, monoNs() - t0);
-            this.applyVerification(v, r);
+            if (typeof r === 'string') this.finishVerification(v, 'rejected', r);
+            else this.applyVerification(v, r);
           },
           (err: unknown) => this.fail(err),
         )
@@ -247,6 +251,40 @@ export class Scorer implements Actor {
   }
 
   /** Measured gas replaces the estimates; the plan is verified when every step succeeds and the measured gain is the predicted one. */
+  /**
+   * Why a victim of `v` cannot run first in the target block (its nonce is not its sender's nonce on
+   * the head: an earlier transaction of the sender is pending), or null. One batched nonce read per
+   * head and sender, so such plans are rejected without an EVM run; if the read fails, the EVM decides.
+   */
+  private async nonceGap(v: Verification): Promise<string | null> {
+    if (this.noncesAt !== v.head.number) {
+      this.noncesAt = v.head.number;
+      this.nonces.clear();
+    }
+    const victims = [...v.victims.values()];
+    const missing = [...new Set(victims.map((t) => t.from).filter((a) => !this.nonces.has(a)))];
+    if (missing.length > 0) {
+      try {
+        const tag = `0x${v.head.number.toString(16)}`;
+        const res = await this.sync.reader.batch(missing.map((a) => ['eth_getTransactionCount', [a, tag]] as const));
+        res.forEach((r, i) => {
+          if ('result' in r && typeof r.result === 'string') this.nonces.set(missing[i]!, BigInt(r.result));
+        });
+      } catch (err) {
+        if (!(err instanceof ChainReadError)) throw err;
+        this.ctx.metrics.countKeyed('chain', err.code);
+      }
+    }
+    for (let i = 0; i < v.opp.plan.length; i++) {
+      const s = v.opp.plan[i]!;
+      if (s.kind !== 'victim') continue;
+      const tx = v.victims.get(s.hash);
+      const n = tx === undefined ? undefined : this.nonces.get(tx.from);
+      if (tx !== undefined && n !== undefined && n !== tx.nonce) return `victim-nonce:${i}:sender nonce ${n} on the head, tx nonce ${tx.nonce}`;
+    }
+    return null;
+  }
+
   private applyVerification(v: Verification, r: VerifyOutcome | null): void {
     const { opp } = v;
     const m = this.ctx.metrics;

@@ -48,7 +48,12 @@ export type EvmTask = SimulateTask | VerifyTask;
 
 /** What a simulate task returns. */
 export type SimulateOutcome =
-  | { ok: true; result: Omit<SimulatedTx, 'tx' | 'simulatedNs'> }
+  | {
+      ok: true;
+      result: Omit<SimulatedTx, 'tx' | 'simulatedNs'>;
+      /** The sender's nonce on the head state: only its transaction with this nonce can run first in the next block. */
+      senderNonce: bigint;
+    }
   | { ok: false; reason: 'stale' }
   | { ok: false; reason: 'state'; code: string; message: string };
 
@@ -68,7 +73,7 @@ export type VerifyOutcome =
 let current: { key: string; source: RpcState; sim: SimVm } | null = null;
 
 /** Accounts and slots re-read in one batch when a task names a new head. */
-const HOT_KEYS = 4096;
+const HOT_KEYS = 1024;
 
 async function vmFor(env: EvmEnv, head: BlockEvent): Promise<SimVm> {
   const key = `${env.rpcUrl}|${env.chainId}|${env.hardfork}`;
@@ -98,8 +103,11 @@ export default async function run(task: EvmTask): Promise<SimulateOutcome | Veri
     try {
       const sim = await vmFor(task.env, task.head);
       const r = await simulateWithEffects(sim, task.tx, pendingBlockContext(task.head));
+      // Read (and cached) by the run itself: the VM loads the sender first.
+      const sender = await current!.source.account(task.tx.from);
       return {
         ok: true,
+        senderNonce: sender.nonce,
         result: {
           block: task.head.number,
           status: r.status,

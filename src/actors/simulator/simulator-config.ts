@@ -32,6 +32,6 @@ export const DEFAULT_SIMULATOR_CONFIG: SimulatorConfig = {
   hardfork: 'prague',
   chainId: null,
   maxPending: 256,
-  maxAgeMs: 100,
+  maxAgeMs: 25,
   evm: true,
 };

@@ -34,10 +34,11 @@ interface EvmJob {
  *
  * Output order is input order, whatever finishes first, so downstream is deterministic; the input
  * is committed only once a batch's outputs are out (`settled`), so a crash loses nothing. Load is
- * shed before a task starts: a queued transaction whose head is no longer current (`shed.stale`),
- * one first seen more than `maxAgeMs` ago (`shed.age`), and past `maxPending` the one of least
- * estimated value (`shed.full`). State read failures count
- * `state.<code>` and skip the transaction.
+ * shed before a task starts: a transaction whose sender's nonce on the head is known to differ
+ * (`skipped.nonce`: it cannot run first; one the EVM finds `invalid` is not emitted either), a
+ * queued transaction whose head is no longer current (`shed.stale`), one first seen more than
+ * `maxAgeMs` ago (`shed.age`), and past `maxPending` the one of least estimated value
+ * (`shed.full`). State read failures count `state.<code>` and skip the transaction.
  */
 export class Simulator implements Actor {
   readonly io = true;
@@ -48,6 +49,8 @@ export class Simulator implements Actor {
   private readonly waiting: EvmJob[] = [];
   private running = 0;
   private head: BlockEvent | null = null;
+  /** Senders' nonces on the current head, learned from EVM runs; cleared on each head. */
+  private readonly nonces = new Map<string, bigint>();
   private gen = 0;
   /** The current head generation, shared with the EVM workers so a stale task is not run. */
   private readonly headGen = new Int32Array(new SharedArrayBuffer(4));
@@ -77,6 +80,7 @@ export class Simulator implements Actor {
         this.gen++;
         Atomics.store(this.headGen, 0, this.gen);
         this.shedStale();
+        this.nonces.clear();
         slot.records.push([msg.kind, msg.data, msg.sub]);
       } else if (msg.kind === Kind.DecodedTx) {
         const tx = msg.data as DecodedTx;
@@ -86,6 +90,10 @@ export class Simulator implements Actor {
         } else if (this.pool === null) m.count('skipped.evm-off');
         // No state to run on before the first head.
         else if (this.head === null) m.count('skipped.no-head');
+        // Its sender's nonce on the head state is known and is not this one: it cannot run first in
+        // the next block (an earlier transaction of the sender is pending), so the EVM would only
+        // say `invalid`.
+        else if (this.nonces.has(tx.from) && this.nonces.get(tx.from) !== tx.nonce) m.count('skipped.nonce');
         else {
           slot.open = 1;
           this.admit({ slot, tx, value: estimatedValue(tx), gen: this.gen });
@@ -163,10 +171,15 @@ export class Simulator implements Actor {
       else m.countKeyed('state', r.code);
       return;
     }
+    // Only runs on the current head teach its nonces (a late result of an older head does not).
+    if (e.gen === this.gen) this.nonces.set(e.tx.from, r.senderNonce);
     const now = monoNs();
     const sim: SimulatedTx = { tx: e.tx, ...r.result, simulatedNs: now };
-    e.slot.records.push([Kind.SimulatedTx, sim, 0]);
     m.countKeyed('evm', sim.status);
+    // A transaction the head state cannot run (nonce gap, unaffordable) did nothing to score; not
+    // emitting it also keeps the output the same whether the nonce skip above caught it first.
+    if (sim.status === 'invalid') return;
+    e.slot.records.push([Kind.SimulatedTx, sim, 0]);
     if (sim.pools.length > 0) m.count('evm.touchedPools');
     recordNs(this.seenToSimulated, now - e.slot.firstSeenNs);
   }
