@@ -32,6 +32,8 @@ interface RunResult {
 
 async function run(rate: number, seconds: number, count = 0): Promise<RunResult> {
   const overrides: ConfigInput = { pipeline: 'synthetic', log: { level: 'warn' }, synthetic: { rate, count, recordBytes: 256, blockEvery: 1000 } };
+  // Experiments only: the default wait strategy is what the budgets are about.
+  if (process.env.ORION_BENCH_SPIN_MICROS !== undefined) overrides.wait = { spinMicros: Number(process.env.ORION_BENCH_SPIN_MICROS) };
   const engine = new Engine(validateConfig(overrides));
   const raw = createHistogram();
   const intervalNs = rate > 0 ? Math.round(1e9 / rate) : 0;
