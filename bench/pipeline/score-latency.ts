@@ -2,7 +2,10 @@
  * Topology: anvil (prague, 1 s blocks, Uniswap V2 ×2 and V3) ← devnet traffic generator at RATE
  * tx/s; anvil → websocket → ingest → decoder → simulator (EVM pool for unclassified txs) → scorer
  * (closed-form V2 sandwich and backrun over the node-synced pool registry, EVM bundle verification
- * from the devnet's searcher) → main thread. The real threads, node and traffic mix.
+ * from the devnet's searcher) → main thread. The real threads, node and traffic mix, plus probe
+ * victims (one swap per block from each of two traders that send nothing else) whose plans can
+ * actually be verified: the generator's traders have many txs pending each, so their swaps cannot
+ * run first in the next block.
  *
  * Measures, after a warm-up (histograms reset via `engine.resetLatencyStats()`):
  * - first seen → opportunity scored in closed form (the scorer's `firstSeenToScored`);
@@ -15,7 +18,12 @@
 import { setPriority } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Opportunity } from '../../src/actors/scorer/opportunity.js';
+import { type Hex, encodeFunctionData, parseAbi } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import { getAmountOut } from '../../src/actors/scorer/pools/v2-math.js';
+import { rpc } from '../../src/devnet/anvil.js';
 import { startDevnet } from '../../src/devnet/devnet.js';
+import { startTraffic } from '../../src/devnet/traffic.js';
 import { devnetEngineConfig } from '../../src/devnet/engine-config.js';
 import { Engine } from '../../src/engine.js';
 import { Kind } from '../../src/messages/schema.js';
@@ -26,6 +34,50 @@ const { values } = parseArgs({ options: { rate: { type: 'string', default: '500'
 const RATE = Number(values.rate);
 const SECONDS = Number(values.seconds);
 const WARMUP_S = Number(values.warmup);
+
+/**
+ * Every 0.5 s, alternating between `keys`, a WETH → token swap of 1% of a first-venue pool with 5%
+ * slippage, sent only when that key has nothing pending (one per key and block).
+ */
+function startProbes(keys: readonly Hex[]): { stop(): void } {
+  const d = devnet.deployment;
+  const weth = d.weth.toLowerCase() as Hex;
+  const venue = d.v2[0]!;
+  const pairs = venue.pairs.filter((p) => [p.token0, p.token1].some((t) => t.toLowerCase() === weth));
+  let i = 0;
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    const key = keys[i % keys.length]!;
+    const pair = pairs[i % pairs.length]!;
+    i++;
+    void (async () => {
+      const from = privateKeyToAccount(key).address;
+      const url = devnet.anvil.rpcUrl;
+      const [pending, latest] = await Promise.all([rpc<Hex>(url, 'eth_getTransactionCount', [from, 'pending']), rpc<Hex>(url, 'eth_getTransactionCount', [from, 'latest'])]);
+      if (pending !== latest) return;
+      const token = (pair.token0.toLowerCase() === weth ? pair.token1 : pair.token0) as Hex;
+      const r = await rpc<Hex>(url, 'eth_call', [{ to: pair.address, data: '0x0902f1ac' }, 'latest']);
+      const [r0, r1] = [BigInt(`0x${r.slice(2, 66)}`), BigInt(`0x${r.slice(66, 130)}`)];
+      const [rw, rt] = pair.token0.toLowerCase() === weth ? [r0, r1] : [r1, r0];
+      const amountIn = rw / 100n;
+      const out = getAmountOut(amountIn, rw, rt)!;
+      const data = encodeFunctionData({ abi: PROBE_ROUTER_ABI, functionName: 'swapExactTokensForTokens', args: [amountIn, (out * 95n) / 100n, [weth, token], from, 0xffffffffn] });
+      const b = await rpc<{ baseFeePerGas: Hex }>(url, 'eth_getBlockByNumber', ['latest', false]);
+      const account = privateKeyToAccount(key);
+      const raw = await account.signTransaction({ type: 'eip1559', chainId: devnet.anvil.chainId, nonce: Number(latest), to: venue.router, data, gas: 300_000n, maxFeePerGas: BigInt(b.baseFeePerGas) * 2n + 3_000_000_000n, maxPriorityFeePerGas: 3_000_000_000n });
+      await rpc(url, 'eth_sendRawTransaction', [raw]);
+    })()
+      .catch(() => {})
+      .finally(() => {
+        busy = false;
+      });
+  }, 500);
+  return { stop: () => clearInterval(timer) };
+}
+
+const PROBE_ROUTER_ABI = parseAbi(['function swapExactTokensForTokens(uint256 amountIn, uint256 amountOutMin, address[] path, address to, uint256 deadline) returns (uint256[] amounts)']);
 
 // The node shares this 2-core machine with the engine; at niceness 10 it yields the cores to the
 // stages being measured, as a node on its own machine would.
@@ -48,12 +100,22 @@ try {
   } catch {
     // not permitted: measure at equal priority
   }
-  const traffic = devnet.traffic({ rate: RATE, seed: 42, durationMs: (WARMUP_S + SECONDS) * 1000, keepRecords: false });
+  // The mix comes from six traders; two more send probe victims: one router swap per trader and
+  // block, so each can run first in the next block (the generator's traders send ~80 txs a block
+  // each, so nearly all their swaps wait behind their own earlier ones, and a plan around such a
+  // victim is rejected from one nonce read, without an EVM run).
+  const keys = devnet.traderKeys.slice(0, -1);
+  const traffic = startTraffic(
+    { rpcUrl: devnet.anvil.rpcUrl, wsUrl: devnet.anvil.wsUrl, chainId: devnet.anvil.chainId, deployment: devnet.deployment, privateKeys: keys.slice(0, -2), hardfork: devnet.hardfork },
+    { rate: RATE, seed: 42, durationMs: (WARMUP_S + SECONDS) * 1000, keepRecords: false },
+  );
   await traffic.ready;
+  const probes = startProbes(keys.slice(-2));
   await new Promise((r) => setTimeout(r, WARMUP_S * 1000));
   engine.resetLatencyStats();
   measuring = true;
   const report = await traffic.done;
+  probes.stop();
   await new Promise((r) => setTimeout(r, 1000)); // the last verifications finish
   const stats = engine.stats();
   await engine.stop();

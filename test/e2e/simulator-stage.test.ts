@@ -156,8 +156,9 @@ describe('simulator stage against anvil', () => {
   it('determinism: the same captured input gives byte-identical SimulatedTx and Opportunity output with 1 and 2 EVM threads', async () => {
     // Record: pending traffic on one head, through the whole engine, captured at ingest.
     const capture = join(dir, 'capture');
-    // No age-based shedding: it depends on timing, and this compares runs at different speeds.
-    const live = config({ ingest: { ...devnetEngineConfig(net).ingest, record: { dir: capture, segmentBytes: 1 << 20, retainBytes: 0 } }, simulator: { maxAgeMs: 0 }, scorer: { verifyMaxQueue: 0 } });
+    // No age-based shedding or verification caps: they depend on timing, and this compares runs at
+    // different speeds.
+    const live = config({ ingest: { ...devnetEngineConfig(net).ingest, record: { dir: capture, segmentBytes: 1 << 20, retainBytes: 0 } }, simulator: { maxAgeMs: 0 }, scorer: { verifyMaxQueue: 0, verifyPerBlock: 0 } });
     const rec = await startEngine(live, 'submitter');
     try {
       await ingestLive(net, rec.engine);
@@ -172,7 +173,7 @@ describe('simulator stage against anvil', () => {
       const c = config({
         ingest: { sources: [{ kind: 'capture', name: 'replay', path: capture, speed: 'max' }] },
         simulator: { threads, maxAgeMs: 0 },
-        scorer: { verifyThreads: threads, verifyMaxQueue: 0 },
+        scorer: { verifyThreads: threads, verifyMaxQueue: 0, verifyPerBlock: 0 },
       });
       const r = await startEngine(c, 'submitter');
       await waitUntil(() => (r.engine.stats().stages.ingest?.counters['unique.txs'] ?? 0) >= 64, () => 'replay stalled');

@@ -122,6 +122,7 @@ export class Scorer implements Actor {
   private async onHead(head: BlockEvent): Promise<void> {
     const m = this.ctx.metrics;
     this.head = head;
+    this.pool?.warm(this.env, head);
     // Queued verifications target a block that is now the head: they can no longer land.
     for (const v of this.waiting.splice(0)) this.finishVerification(v, 'rejected', 'stale');
     const t0 = monoNs();
@@ -183,6 +184,16 @@ export class Scorer implements Actor {
       m.countKeyed('opportunity', opp.kind);
       e.records.push([Kind.Opportunity, opp, e.records.length]);
       if (this.pool !== null) {
+        // The victim's sender nonce on this head is already known and differs: rejected at once,
+        // without taking a verification slot.
+        const known = this.noncesAt === this.head!.number ? this.nonces.get(tx.from) : undefined;
+        if (known !== undefined && known !== tx.nonce) {
+          opp.verification = 'rejected';
+          opp.rejectReason = `victim-nonce:${opp.plan.findIndex((p) => p.kind === 'victim')}:sender nonce ${known} on the head, tx nonce ${tx.nonce}`;
+          opp.timings.verifiedNs = monoNs();
+          m.countKeyed('verify', 'rejected.victim-nonce');
+          continue;
+        }
         const cap = this.ctx.config.verifyPerBlock;
         if (opp.targetBlock !== this.verifyBlock) {
           this.verifyBlock = opp.targetBlock;

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import type { EvmTask, SimulateOutcome, SimulateTask, VerifyOutcome, VerifyTask } from './evm-task.js';
+import type { BlockEvent } from '../../messages/schema.js';
+import type { EvmEnv, EvmTask, SimulateOutcome, SimulateTask, VerifyOutcome, VerifyTask } from './evm-task.js';
 
 /** Threads for `threads: 0`: cores − 1, at least 1 (the stage threads need the rest). */
 export function defaultEvmThreads(): number {
@@ -33,6 +34,15 @@ export class EvmPool {
 
   verify(task: VerifyTask): Promise<VerifyOutcome> {
     return this.pool.run(task satisfies EvmTask) as Promise<VerifyOutcome>;
+  }
+
+  /**
+   * Moves the threads to `head` ahead of the work that will need it: one warm task per thread
+   * (piscina hands each to a free thread). The work that needs the head would move the thread
+   * anyway, so a warm task queued behind it costs a cache check. Never rejects.
+   */
+  warm(env: EvmEnv, head: BlockEvent): void {
+    for (let i = 0; i < this.threads; i++) this.pool.run({ op: 'warm', env, head } satisfies EvmTask).catch(() => {});
   }
 
   async close(): Promise<void> {

@@ -44,7 +44,17 @@ export interface VerifyTask {
   token: string;
 }
 
-export type EvmTask = SimulateTask | VerifyTask;
+/**
+ * Move the thread's state to a new head now (drop the cache, re-read the last block's hot keys in
+ * one batch), so the first simulation or verification on it does not pay for that.
+ */
+export interface WarmTask {
+  op: 'warm';
+  env: EvmEnv;
+  head: BlockEvent;
+}
+
+export type EvmTask = SimulateTask | VerifyTask | WarmTask;
 
 /** What a simulate task returns. */
 export type SimulateOutcome =
@@ -97,7 +107,15 @@ function stateFailure(err: unknown): { ok: false; reason: 'state'; code: string;
 }
 
 /** Piscina entry: one task. */
-export default async function run(task: EvmTask): Promise<SimulateOutcome | VerifyOutcome> {
+export default async function run(task: EvmTask): Promise<SimulateOutcome | VerifyOutcome | null> {
+  if (task.op === 'warm') {
+    try {
+      await vmFor(task.env, task.head);
+    } catch (err) {
+      stateFailure(err); // a failed read is retried on demand
+    }
+    return null;
+  }
   if (task.op === 'simulate') {
     if (Atomics.load(task.headGen, 0) !== task.gen) return { ok: false, reason: 'stale' };
     try {

@@ -81,6 +81,7 @@ export class Simulator implements Actor {
         Atomics.store(this.headGen, 0, this.gen);
         this.shedStale();
         this.nonces.clear();
+        this.pool?.warm(this.env, this.head);
         slot.records.push([msg.kind, msg.data, msg.sub]);
       } else if (msg.kind === Kind.DecodedTx) {
         const tx = msg.data as DecodedTx;
