@@ -265,6 +265,7 @@ class ActorHost<C> {
     for (;;) {
       this.beat();
       if (this.settleError !== null) throw this.settleError;
+      this.checkCrashRequest();
       const stop = this.control.stopMode();
       if (stop === StopMode.NOW) return;
       const hasData = actor.io ? await this.waitAsync(input) : input.waitForData(this.strategy, rt.heartbeatIntervalMs);
@@ -362,11 +363,17 @@ class ActorHost<C> {
     }
   }
 
+  /** Dies as a crash when the supervisor asked (restart on request): between batches, at a loop turn. */
+  private checkCrashRequest(): void {
+    if (this.control.takeCrashRequest()) throw new OrionError('ORION_ERR_ACTOR_CRASHED', `actor ${this.data.name} restarted on request`);
+  }
+
   private async sourceLoop(): Promise<void> {
     const actor = this.actor;
     const hb = this.data.runtime.heartbeatIntervalMs;
     for (;;) {
       this.beat();
+      this.checkCrashRequest();
       if (this.control.stopMode() !== StopMode.NONE) return;
       const r = actor.poll!();
       const waitMs = typeof r === 'number' ? r : await r;

@@ -13,6 +13,7 @@
  *     32     | stop           | supervisor  | NONE, DRAIN, NOW                ── line 2
  *     33     | upstreamDone   | supervisor  | 1 once every producer of the input ring stopped
  *     34     | metricsGen     | supervisor  | bumped to reset latency histograms (benchmark warm-up)
+ *     35     | crash          | supervisor  | 1: die at the next loop turn, as a crash (restart on request)
  *     48     | (f64 #24) nextSeq    | actor | a source's next sequence number ── line 3
  *     50     | (f64 #25) seqEpochNs | actor | a source's schedule origin
  * ```
@@ -26,6 +27,7 @@ export const BATCH_END = 19;
 export const STOP = 32;
 export const UPSTREAM_DONE = 33;
 export const METRICS_GEN = 34;
+export const CRASH = 35;
 export const NEXT_SEQ_F64 = 24;
 export const SEQ_EPOCH_F64 = 25;
 
@@ -53,6 +55,20 @@ export class ControlBlock {
   requestStop(mode: number): void {
     Atomics.store(this.i32, STOP, mode); // release: the actor acts on it at its next check
     Atomics.notify(this.i32, STOP); // wakes a source sleeping on its schedule
+  }
+
+  /**
+   * Asks the actor to die as if it had crashed, at its next loop turn (between batches, never inside
+   * a native call, which a `worker.terminate()` could interrupt and abort the process with).
+   */
+  requestCrash(): void {
+    Atomics.store(this.i32, CRASH, 1); // release: the actor acts on it at its next check
+    Atomics.notify(this.i32, STOP); // wakes a source sleeping on its schedule
+  }
+
+  /** True once per {@link requestCrash}: the actor takes the request. */
+  takeCrashRequest(): boolean {
+    return Atomics.exchange(this.i32, CRASH, 0) === 1; // acq-rel: the next incarnation starts clear
   }
 
   /** Latency histograms recorded before this generation are discarded. */

@@ -62,6 +62,9 @@ interface Slot {
 }
 
 /** Events: `crash` {stage, reason, at}, `restart` {stage, restarts, delayMs}, `ready` {stage, at}, `dead-letter` {stage, seq}, `fatal` (OrionError). */
+/** How long {@link Supervisor.kill} lets a thread leave on its own before terminating it. */
+const KILL_GRACE_MS = 250;
+
 export class Supervisor extends EventEmitter {
   readonly rings = new Map<string, RingBuffer>();
   private readonly slots = new Map<string, Slot>();
@@ -425,9 +428,16 @@ export class Supervisor extends EventEmitter {
   async restartActor(name: string): Promise<void> {
     const slot = this.slots.get(name);
     if (!slot) throw new TypeError(`no actor named "${name}" (actors: ${[...this.slots.keys()].join(', ')})`);
-    if (!slot.worker || !slot.ready) return;
+    const worker = slot.worker;
+    if (!worker || !slot.ready) return;
     slot.lastError = { t: 'error', phase: 'run', code: 'ORION_ERR_ACTOR_CRASHED', message: 'restarted on request', fatal: false };
-    await slot.worker.terminate();
+    // The actor dies at its next loop turn; terminate() only if it does not within the hang timeout
+    // (terminating a thread inside a native call, e.g. libsecp256k1, can abort the whole process).
+    const exited = new Promise<void>((res) => worker.once('exit', () => res()));
+    slot.control.requestCrash();
+    if (slot.spec.input) this.rings.get(slot.spec.input)!.wakeConsumer();
+    const timer = new Promise<'timeout'>((res) => setTimeout(() => res('timeout'), this.config.supervisor.hangTimeoutMs).unref());
+    if ((await Promise.race([exited, timer])) === 'timeout') await worker.terminate();
   }
 
   /** Ring fed by no stage: the caller (main thread) is its producer. */
@@ -446,7 +456,14 @@ export class Supervisor extends EventEmitter {
       [...this.slots.values()].map(async (slot) => {
         if (slot.restartTimer) clearTimeout(slot.restartTimer);
         slot.control.requestStop(StopMode.NOW);
-        await slot.worker?.terminate();
+        const worker = slot.worker;
+        if (worker) {
+          // A thread leaves on its own at its next loop turn; terminate() (which can abort the
+          // process when it lands inside a native call) only for one that does not, briefly.
+          const exited = new Promise<void>((res) => worker.once('exit', () => res()));
+          const timer = new Promise<'timeout'>((res) => setTimeout(() => res('timeout'), KILL_GRACE_MS).unref());
+          if ((await Promise.race([exited, timer])) === 'timeout') await worker.terminate();
+        }
         slot.status = 'stopped';
       }),
     );
