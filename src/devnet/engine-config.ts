@@ -14,11 +14,11 @@ export function devnetEngineConfig(net: Devnet): ConfigInput {
     pipeline: 'live',
     ingest: { sources: [{ kind: 'rpc-ws', name: 'devnet', url: anvil.wsUrl, mode: 'auto' }] },
     decoder: { routers: devnetRouters(d), chainId: anvil.chainId },
-    simulator: { rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, hardfork: net.hardfork as 'prague' },
+    // hardfork: `auto` (the default) reads the devnet's from its head, as against any node.
+    simulator: { rpcUrl: anvil.rpcUrl, chainId: anvil.chainId },
     scorer: {
       rpcUrl: anvil.rpcUrl,
       chainId: anvil.chainId,
-      hardfork: net.hardfork as 'prague',
       weth: d.weth.toLowerCase(),
       v2Factories: d.v2.map((v) => ({ address: v.factory.toLowerCase(), feeBps: 30, router: v.router.toLowerCase() })),
       v3Factories: d.v3 ? [{ address: d.v3.factory.toLowerCase(), router: d.v3.router.toLowerCase() }] : [],

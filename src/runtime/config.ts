@@ -343,7 +343,7 @@ function weiString(v: unknown, path: string): void {
   if (typeof v !== 'string' || !/^[0-9]+$/.test(v)) throw new TypeError(`${path} must be a decimal string of wei, got ${describe(v)}`);
 }
 
-const HARDFORKS = ['london', 'paris', 'shanghai', 'cancun', 'prague', 'osaka'];
+const HARDFORKS = ['auto', 'london', 'paris', 'shanghai', 'cancun', 'prague', 'osaka'];
 
 function validateSimulator(s: SimulatorConfig): void {
   httpUrl(s.rpcUrl, 'config.simulator.rpcUrl');

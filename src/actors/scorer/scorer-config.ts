@@ -92,6 +92,6 @@ export const DEFAULT_SCORER_CONFIG: ScorerConfig = {
   maxCyclesPerPool: 32,
   reconcilePerBlock: 64,
   gas: { priorityFeeWei: '1000000000', frontrunBumpWei: '1000000000', limitHeadroomPct: 20 },
-  hardfork: 'prague',
+  hardfork: 'auto',
   chainId: null,
 };

@@ -4,6 +4,7 @@ import type { Actor, ActorContext } from '../../runtime/actor.js';
 import { monoNs } from '../../runtime/clock.js';
 import { recordNs } from '../../runtime/metrics.js';
 import { EvmPool } from '../simulator/evm-pool.js';
+import { resolveHardfork } from '../simulator/hardfork.js';
 import type { EvmEnv, VerifyOutcome, VerifyStep } from '../simulator/evm-task.js';
 import { type Opportunity, WETH_PRICE, makeProfit } from './opportunity.js';
 import { encodeStep } from './plan-calls.js';
@@ -53,7 +54,7 @@ export class Scorer implements Actor {
   private readonly core: ScoringCore;
   private readonly sync: PoolSync;
   private readonly pool: EvmPool | null;
-  private readonly env: EvmEnv;
+  private env: EvmEnv;
   private readonly out: OrderedOutput;
   private readonly waiting: Verification[] = [];
   private running = 0;
@@ -93,6 +94,7 @@ export class Scorer implements Actor {
 
   async onStart(): Promise<void> {
     const c = this.ctx.config;
+    if (this.pool !== null) this.env = { ...this.env, hardfork: await resolveHardfork(this.env.hardfork, this.env.rpcUrl) };
     const latest = Number(await this.sync.reader.call<string>('eth_blockNumber', []));
     const added = await this.sync.discover(c.discoverFromBlock, latest, c.v2Pairs);
     this.ctx.metrics.count('pools.discovered', added);

@@ -7,7 +7,7 @@ export interface SimulatorConfig {
   rpcUrl: string | null;
   /** EVM worker threads (piscina); 0 means cores − 1, at least 1. */
   threads: number;
-  /** ethereumjs hardfork name of the chain (`prague` on the devnet and mainnet today). */
+  /** ethereumjs hardfork name of the chain, or `auto`: read from the node's latest header at start-up. */
   hardfork: string;
   /** Chain id; null means the decoder's, else 1. */
   chainId: number | null;
@@ -29,7 +29,7 @@ export interface SimulatorConfig {
 export const DEFAULT_SIMULATOR_CONFIG: SimulatorConfig = {
   rpcUrl: null,
   threads: 0,
-  hardfork: 'prague',
+  hardfork: 'auto',
   chainId: null,
   maxPending: 256,
   maxAgeMs: 25,

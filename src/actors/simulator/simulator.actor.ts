@@ -5,6 +5,7 @@ import { monoNs } from '../../runtime/clock.js';
 import { recordNs } from '../../runtime/metrics.js';
 import { OrderedOutput, type OutputSlot } from '../ordered-output.js';
 import { EvmPool } from './evm-pool.js';
+import { resolveHardfork } from './hardfork.js';
 import type { EvmEnv, SimulateOutcome } from './evm-task.js';
 import type { SimulatorConfig } from './simulator-config.js';
 
@@ -43,7 +44,7 @@ interface EvmJob {
 export class Simulator implements Actor {
   readonly io = true;
   private readonly pool: EvmPool | null;
-  private readonly env: EvmEnv;
+  private env: EvmEnv;
   private readonly out: OrderedOutput;
   /** EVM entries not yet dispatched, in input order. */
   private readonly waiting: EvmJob[] = [];
@@ -66,8 +67,10 @@ export class Simulator implements Actor {
     this.simService = ctx.metrics.histogram('evmServiceTime');
   }
 
-  onStart(): void {
-    if (this.pool) this.ctx.log.info('EVM pool started', { threads: this.pool.threads, rpc: this.env.rpcUrl });
+  async onStart(): Promise<void> {
+    if (this.pool === null) return;
+    this.env = { ...this.env, hardfork: await resolveHardfork(this.env.hardfork, this.env.rpcUrl) };
+    this.ctx.log.info('EVM pool started', { threads: this.pool.threads, rpc: this.env.rpcUrl, hardfork: this.env.hardfork });
   }
 
   onBatch(msgs: Message[]): void {
