@@ -83,7 +83,10 @@ const PROBE_ROUTER_ABI = parseAbi(['function swapExactTokensForTokens(uint256 am
 // stages being measured, as a node on its own machine would.
 const devnet = await startDevnet({ blockTime: 1, anvil: { niceness: 10 } });
 try {
-  const config = validateConfig({ ...devnetEngineConfig(devnet), log: { level: 'warn' } });
+  const base = devnetEngineConfig(devnet);
+  // Experiments: ORION_BENCH_VERIFY_THREADS overrides the verification pool size.
+  const verifyThreads = process.env.ORION_BENCH_VERIFY_THREADS ? Number(process.env.ORION_BENCH_VERIFY_THREADS) : undefined;
+  const config = validateConfig({ ...base, scorer: { ...base.scorer, ...(verifyThreads ? { verifyThreads } : {}) }, log: { level: 'warn' } });
   const engine = new Engine(config);
   const outcomes: Record<string, number> = {};
   let measuring = false;

@@ -30,6 +30,8 @@ interface Verification {
   opp: Opportunity;
   victims: Map<string, DecodedTx>;
   head: BlockEvent;
+  /** The victims' nonce check, started when the plan is queued so it overlaps the wait. */
+  gap: Promise<string | null> | null;
 }
 
 /**
@@ -214,7 +216,10 @@ export class Scorer implements Actor {
         this.verifyCount++;
         opp.verification = 'pending';
         e.open++;
-        this.waiting.push({ entry: e, opp, victims: new Map([[tx.hash, tx]]), head: this.head! });
+        const v: Verification = { entry: e, opp, victims: new Map([[tx.hash, tx]]), head: this.head!, gap: null };
+        v.gap = this.nonceGap(v);
+        v.gap.catch(() => {}); // awaited at dispatch; a rejection there is the stage failing
+        this.waiting.push(v);
       }
     }
   }
@@ -227,7 +232,7 @@ export class Scorer implements Actor {
       this.running++;
       const t0 = monoNs();
       const task = this.verifyTask(v);
-      (task === null ? Promise.resolve(null) : this.nonceGap(v).then((gap): Promise<VerifyOutcome | string> | string => (gap === null ? pool.verify(task) : gap)))
+      (task === null ? Promise.resolve(null) : (v.gap ?? this.nonceGap(v)).then((gap): Promise<VerifyOutcome | string> | string => (gap === null ? pool.verify(task) : gap)))
         .then(
           (r) => {
             recordNs(this.h.verify, monoNs() - t0);

@@ -93,6 +93,7 @@ async function vmFor(env: EvmEnv, head: BlockEvent): Promise<SimVm> {
     current = { key, source, sim };
   } else if (current.source.blockNumber !== head.number) {
     const hot = current.source.hotKeys(HOT_KEYS);
+    if (head.reorg) current.source.forgetCode();
     current.source.invalidate(head.number);
     current.sim.state.reset();
     // One batch for what the last block's simulations read; a failed read is retried on demand.

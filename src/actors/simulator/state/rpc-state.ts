@@ -73,6 +73,18 @@ interface Pending {
 }
 
 const EMPTY = new Uint8Array(0);
+/** Contracts whose code is kept across heads at most. */
+const MAX_CODES = 10_000;
+
+/**
+ * Code that stays as it is in later blocks: a deployed contract's (after Cancun, SELFDESTRUCT only
+ * clears code created in the same transaction). Not empty code (a CREATE may fill it) and not an
+ * EIP-7702 delegation (`0xef0100…`, which its account can re-delegate).
+ */
+function immutableCode(code: Uint8Array): boolean {
+  return code.length > 0 && !(code.length === 23 && code[0] === 0xef && code[1] === 0x01 && code[2] === 0x00);
+}
+
 /** keccak256 of empty code. */
 export const KECCAK256_EMPTY: Uint8Array = keccak_256(EMPTY);
 
@@ -87,6 +99,11 @@ export class RpcState {
   /** Bumped by {@link invalidate}; a reply tagged with an older generation is not cached. */
   private generation = 0;
   private accounts = new Map<string, AccountState>();
+  /**
+   * Contract code kept across heads ({@link immutableCode}): after Cancun a deployed contract's
+   * code never changes, so a new head re-reads its nonce and balance only. Dropped on a reorg.
+   */
+  private readonly codes = new Map<string, { code: Uint8Array; codeHash: Uint8Array }>();
   private storage = new Map<string, Map<string, Uint8Array>>();
   private accountsInFlight = new Map<string, Promise<AccountState>>();
   private storageInFlight = new Map<string, Promise<Uint8Array>>();
@@ -116,6 +133,11 @@ export class RpcState {
     let slots = 0;
     for (const m of this.storage.values()) slots += m.size;
     return { accounts: this.accounts.size, slots };
+  }
+
+  /** Forgets the code kept across heads: after a reorg a contract may never have been deployed. */
+  forgetCode(): void {
+    this.codes.clear();
   }
 
   /** Drops the cache and reads from `blockNumber` on; called on every new head (and on a reorg). */
@@ -172,17 +194,23 @@ export class RpcState {
     const gen = this.generation;
     const tag = this.tag;
     const inFlight = this.accountsInFlight;
+    const known = this.codes.get(address);
     p = Promise.all([
       this.call('eth_getTransactionCount', [address, tag]),
       this.call('eth_getBalance', [address, tag]),
-      this.call('eth_getCode', [address, tag]),
+      known === undefined ? this.call('eth_getCode', [address, tag]) : null,
     ]).then(([nonce, balance, code]) => this.counted(() => {
-      const codeBytes = hexBytes(code, 'eth_getCode');
+      let c = known;
+      if (c === undefined) {
+        const bytes = hexBytes(code, 'eth_getCode');
+        c = { code: bytes, codeHash: bytes.length === 0 ? KECCAK256_EMPTY : keccak_256(bytes) };
+        if (gen === this.generation && immutableCode(bytes) && this.codes.size < MAX_CODES) this.codes.set(address, c);
+      }
       const acc: AccountState = {
         nonce: quantity(nonce, 'eth_getTransactionCount'),
         balance: quantity(balance, 'eth_getBalance'),
-        code: codeBytes,
-        codeHash: codeBytes.length === 0 ? KECCAK256_EMPTY : keccak_256(codeBytes),
+        code: c.code,
+        codeHash: c.codeHash,
       };
       if (gen === this.generation) this.accounts.set(address, acc);
       return acc;

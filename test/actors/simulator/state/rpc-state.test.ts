@@ -273,6 +273,24 @@ describe('RpcState', () => {
     await assertAccountMatchesNode(s, dev, next);
   });
 
+  it('behavior: contract code is kept across heads (nonce and balance are re-read), empty code is not, and forgetCode drops it', async () => {
+    const s = new RpcState({ url, blockNumber: pinned });
+    await s.prefetch([C, EMPTY_ADDR]);
+    s.invalidate(next);
+    const calls = s.stats.calls;
+    const c = await s.account(C);
+    assert.equal(s.stats.calls - calls, 2, 'nonce and balance only');
+    assert.equal(c.balance, 0x1244n, 'the new head\'s balance');
+    assert.equal(toHex(c.code), C_CODE);
+    await s.account(EMPTY_ADDR);
+    assert.equal(s.stats.calls - calls, 5, 'an account without code is read whole: a CREATE may fill it');
+    s.forgetCode();
+    s.invalidate(next);
+    const before = s.stats.calls;
+    await assertAccountMatchesNode(s, C, next);
+    assert.equal(s.stats.calls - before, 3);
+  });
+
   it('behavior: replies for the block before invalidate reach their caller but are not cached', async () => {
     const s = new RpcState({ url, blockNumber: pinned });
     const oldAccount = s.account(C);
