@@ -96,7 +96,7 @@ export class Scorer implements Actor {
 
   async onStart(): Promise<void> {
     const c = this.ctx.config;
-    if (this.pool !== null) this.env = { ...this.env, hardfork: await resolveHardfork(this.env.hardfork, this.env.rpcUrl) };
+    if (this.pool !== null) this.env = { ...this.env, hardfork: await resolveHardfork(this.env.hardfork, this.env.rpcUrl, (err) => this.ctx.log.warn('hardfork not known yet; the EVM reads it before its first run', { error: err.message })) };
     const latest = Number(await this.sync.reader.call<string>('eth_blockNumber', []));
     const added = await this.sync.discover(c.discoverFromBlock, latest, c.v2Pairs);
     this.ctx.metrics.count('pools.discovered', added);

@@ -1,5 +1,6 @@
 import type { BlockEvent, DecodedTx, SimulatedTx } from '../../messages/schema.js';
 import { simulateWithEffects } from './effects.js';
+import { detectHardfork } from './hardfork.js';
 import { type BundleCall, simulateBundle } from './simulate-bundle.js';
 import { type SimVm, createSimVm, pendingBlockContext } from './simulate-tx.js';
 import { ForkedStateManager } from './state/forked-state-manager.js';
@@ -88,8 +89,17 @@ const HOT_KEYS = 1024;
 async function vmFor(env: EvmEnv, head: BlockEvent): Promise<SimVm> {
   const key = `${env.rpcUrl}|${env.chainId}|${env.hardfork}`;
   if (current === null || current.key !== key) {
+    let hardfork = env.hardfork;
+    if (hardfork === 'auto') {
+      // The stage could not read it at start-up (node down then): read it now, or count the failure.
+      try {
+        hardfork = await detectHardfork(env.rpcUrl);
+      } catch (err) {
+        throw new StateReadError('STATE_TRANSPORT', (err as Error).message, { cause: err });
+      }
+    }
     const source = new RpcState({ url: env.rpcUrl, blockNumber: head.number });
-    const sim = await createSimVm({ state: new ForkedStateManager(source), chainId: env.chainId, hardfork: env.hardfork });
+    const sim = await createSimVm({ state: new ForkedStateManager(source), chainId: env.chainId, hardfork });
     current = { key, source, sim };
   } else if (current.source.blockNumber !== head.number) {
     const hot = current.source.hotKeys(HOT_KEYS);

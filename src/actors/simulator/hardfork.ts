@@ -37,7 +37,17 @@ export async function detectHardfork(rpcUrl: string): Promise<string> {
   return hardforkOfHeader(reply.result);
 }
 
-/** `configured`, or the node's when it is `auto`. */
-export async function resolveHardfork(configured: string, rpcUrl: string): Promise<string> {
-  return configured === 'auto' ? detectHardfork(rpcUrl) : configured;
+/**
+ * `configured`, or the node's when it is `auto`. When the node cannot be read, `auto` is kept and
+ * `onError` told: the EVM worker reads it again before its first run, counting a failure per
+ * transaction as any other state read, so a node that is down at start does not stop the engine.
+ */
+export async function resolveHardfork(configured: string, rpcUrl: string, onError?: (err: Error) => void): Promise<string> {
+  if (configured !== 'auto') return configured;
+  try {
+    return await detectHardfork(rpcUrl);
+  } catch (err) {
+    onError?.(err as Error);
+    return 'auto';
+  }
 }

@@ -69,7 +69,7 @@ export class Simulator implements Actor {
 
   async onStart(): Promise<void> {
     if (this.pool === null) return;
-    this.env = { ...this.env, hardfork: await resolveHardfork(this.env.hardfork, this.env.rpcUrl) };
+    this.env = { ...this.env, hardfork: await resolveHardfork(this.env.hardfork, this.env.rpcUrl, (err) => this.ctx.log.warn('hardfork not known yet; the EVM reads it before its first run', { error: err.message })) };
     this.ctx.log.info('EVM pool started', { threads: this.pool.threads, rpc: this.env.rpcUrl, hardfork: this.env.hardfork });
   }
 

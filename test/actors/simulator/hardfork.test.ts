@@ -30,6 +30,13 @@ describe('hardfork detection', () => {
     }
   });
 
+  it('error: resolving auto against a node that is down keeps auto and reports why', async () => {
+    const errors: string[] = [];
+    assert.equal(await resolveHardfork('auto', 'http://127.0.0.1:9', (e) => errors.push(e.message)), 'auto');
+    assert.equal(errors.length, 1);
+    assert.match(errors[0]!, /127\.0\.0\.1:9/);
+  });
+
   it('error: a node that is down rejects with its URL', async () => {
     await assert.rejects(detectHardfork('http://127.0.0.1:9'), /hardfork: eth_getBlockByNumber from http:\/\/127\.0\.0\.1:9 failed/);
   });
