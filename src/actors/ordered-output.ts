@@ -39,16 +39,6 @@ export class OrderedOutput {
     return s;
   }
 
-  /** Slots not emitted yet. */
-  get size(): number {
-    return this.slots.length;
-  }
-
-  /** Iterates the slots not yet emitted, oldest first. */
-  pending(): readonly OutputSlot[] {
-    return this.slots;
-  }
-
   /** Emits every finished slot at the head, in order. Nothing goes out after {@link fail}. */
   flush(): void {
     if (this.failure !== null) return;

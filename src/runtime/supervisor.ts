@@ -78,7 +78,7 @@ export class Supervisor extends EventEmitter {
   private rejectFailure!: (err: OrionError) => void;
 
   constructor(
-    private readonly spec: PipelineSpec,
+    spec: PipelineSpec,
     private readonly config: EngineConfig,
     private readonly log: Logger,
   ) {

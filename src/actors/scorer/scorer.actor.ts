@@ -31,7 +31,7 @@ interface Verification {
   victims: Map<string, DecodedTx>;
   head: BlockEvent;
   /** The victims' nonce check, started when the plan is queued so it overlaps the wait. */
-  gap: Promise<string | null> | null;
+  gap: Promise<string | null>;
 }
 
 /**
@@ -58,6 +58,7 @@ export class Scorer implements Actor {
   private readonly pool: EvmPool | null;
   private env: EvmEnv;
   private readonly out: OrderedOutput;
+  private readonly weth: string;
   private readonly waiting: Verification[] = [];
   private running = 0;
   /** Victims' senders' nonces on the head `noncesAt`, read before verifying. */
@@ -78,6 +79,7 @@ export class Scorer implements Actor {
   constructor(private readonly ctx: ActorContext<ScorerSlice>) {
     const c = ctx.config;
     this.out = new OrderedOutput(ctx);
+    this.weth = c.weth.toLowerCase();
     this.v3 = c.v3Factories.length > 0 ? new V3PoolRegistry() : null;
     this.core = new ScoringCore(this.registry, c, this.v3, this.v3Routers);
     const v3 = this.v3 === null ? null : { registry: this.v3, factories: c.v3Factories, routers: this.v3Routers, wordsAround: c.v3WordsAround };
@@ -96,7 +98,7 @@ export class Scorer implements Actor {
 
   async onStart(): Promise<void> {
     const c = this.ctx.config;
-    if (this.pool !== null) this.env = { ...this.env, hardfork: await resolveHardfork(this.env.hardfork, this.env.rpcUrl, (err) => this.ctx.log.warn('hardfork not known yet; the EVM reads it before its first run', { error: err.message })) };
+    if (this.pool !== null) this.env = { ...this.env, hardfork: await resolveHardfork(this.env.hardfork, this.env.rpcUrl, this.ctx.log) };
     const latest = Number(await this.sync.reader.call<string>('eth_blockNumber', []));
     const added = await this.sync.discover(c.discoverFromBlock, latest, c.v2Pairs);
     this.ctx.metrics.count('pools.discovered', added);
@@ -190,12 +192,10 @@ export class Scorer implements Actor {
       if (this.pool !== null) {
         // The victim's sender nonce on this head is already known and differs: rejected at once,
         // without taking a verification slot.
-        const known = this.noncesAt === this.head!.number ? this.nonces.get(tx.from) : undefined;
-        if (known !== undefined && known !== tx.nonce) {
-          opp.verification = 'rejected';
-          opp.rejectReason = `victim-nonce:${opp.plan.findIndex((p) => p.kind === 'victim')}:sender nonce ${known} on the head, tx nonce ${tx.nonce}`;
-          opp.timings.verifiedNs = monoNs();
-          m.countKeyed('verify', 'rejected.victim-nonce');
+        const victims = new Map([[tx.hash, tx]]);
+        const gap = this.noncesAt === this.head!.number ? this.knownNonceGap(opp, victims) : null;
+        if (gap !== null) {
+          this.reject(opp, gap);
           continue;
         }
         const cap = this.ctx.config.verifyPerBlock;
@@ -216,8 +216,8 @@ export class Scorer implements Actor {
         this.verifyCount++;
         opp.verification = 'pending';
         e.open++;
-        const v: Verification = { entry: e, opp, victims: new Map([[tx.hash, tx]]), head: this.head!, gap: null };
-        v.gap = this.nonceGap(v);
+        const head = this.head!;
+        const v: Verification = { entry: e, opp, victims, head, gap: this.nonceGap(opp, victims, head) };
         v.gap.catch(() => {}); // awaited at dispatch; a rejection there is the stage failing
         this.waiting.push(v);
       }
@@ -232,7 +232,7 @@ export class Scorer implements Actor {
       this.running++;
       const t0 = monoNs();
       const task = this.verifyTask(v);
-      (task === null ? Promise.resolve(null) : (v.gap ?? this.nonceGap(v)).then((gap): Promise<VerifyOutcome | string> | string => (gap === null ? pool.verify(task) : gap)))
+      (task === null ? Promise.resolve(null) : v.gap.then((gap): Promise<VerifyOutcome | string> | string => (gap === null ? pool.verify(task) : gap)))
         .then(
           (r) => {
             recordNs(this.h.verify, monoNs() - t0);
@@ -268,22 +268,20 @@ export class Scorer implements Actor {
     return { op: 'verify' as const, env: this.env, head, steps, searcher, token: opp.profit.token };
   }
 
-  /** Measured gas replaces the estimates; the plan is verified when every step succeeds and the measured gain is the predicted one. */
   /**
-   * Why a victim of `v` cannot run first in the target block (its nonce is not its sender's nonce on
-   * the head: an earlier transaction of the sender is pending), or null. One batched nonce read per
+   * Why a victim of `opp` cannot run first in the target block (its nonce is not its sender's nonce
+   * on `head`: an earlier transaction of the sender is pending), or null. One batched nonce read per
    * head and sender, so such plans are rejected without an EVM run; if the read fails, the EVM decides.
    */
-  private async nonceGap(v: Verification): Promise<string | null> {
-    if (this.noncesAt !== v.head.number) {
-      this.noncesAt = v.head.number;
+  private async nonceGap(opp: Opportunity, victims: ReadonlyMap<string, DecodedTx>, head: BlockEvent): Promise<string | null> {
+    if (this.noncesAt !== head.number) {
+      this.noncesAt = head.number;
       this.nonces.clear();
     }
-    const victims = [...v.victims.values()];
-    const missing = [...new Set(victims.map((t) => t.from).filter((a) => !this.nonces.has(a)))];
+    const missing = [...new Set([...victims.values()].map((t) => t.from).filter((a) => !this.nonces.has(a)))];
     if (missing.length > 0) {
       try {
-        const tag = `0x${v.head.number.toString(16)}`;
+        const tag = `0x${head.number.toString(16)}`;
         const res = await this.sync.reader.batch(missing.map((a) => ['eth_getTransactionCount', [a, tag]] as const));
         res.forEach((r, i) => {
           if ('result' in r && typeof r.result === 'string') this.nonces.set(missing[i]!, BigInt(r.result));
@@ -293,16 +291,22 @@ export class Scorer implements Actor {
         this.ctx.metrics.countKeyed('chain', err.code);
       }
     }
-    for (let i = 0; i < v.opp.plan.length; i++) {
-      const s = v.opp.plan[i]!;
+    return this.knownNonceGap(opp, victims);
+  }
+
+  /** {@link nonceGap} from the nonces already read for the current head; unknown senders pass. */
+  private knownNonceGap(opp: Opportunity, victims: ReadonlyMap<string, DecodedTx>): string | null {
+    for (let i = 0; i < opp.plan.length; i++) {
+      const s = opp.plan[i]!;
       if (s.kind !== 'victim') continue;
-      const tx = v.victims.get(s.hash);
+      const tx = victims.get(s.hash);
       const n = tx === undefined ? undefined : this.nonces.get(tx.from);
       if (tx !== undefined && n !== undefined && n !== tx.nonce) return `victim-nonce:${i}:sender nonce ${n} on the head, tx nonce ${tx.nonce}`;
     }
     return null;
   }
 
+  /** Measured gas replaces the estimates; the plan is verified when every step succeeds and the measured gain is the predicted one. */
   private applyVerification(v: Verification, r: VerifyOutcome | null): void {
     const { opp } = v;
     const m = this.ctx.metrics;
@@ -326,37 +330,47 @@ export class Scorer implements Actor {
       g.gasUsed = r.txs[i]!.gasUsed;
       g.gasLimit = (g.gasUsed * headroom + 99n) / 100n;
     }
-    const price = opp.profit.token === this.ctx.config.weth.toLowerCase() ? WETH_PRICE : (this.core.priceOf(opp.profit.token) ?? WETH_PRICE);
-    opp.profit = makeProfit(opp.profit.token, opp.profit.gross, gasCostWei(opp), price);
+    const inWeth = opp.profit.token === this.weth;
+    const price = inWeth ? WETH_PRICE : (this.core.priceOf(opp.profit.token) ?? WETH_PRICE);
+    const gasWei = gasCostWei(opp);
+    opp.profit = makeProfit(opp.profit.token, opp.profit.gross, gasWei, price);
     // Measured in the EVM: the token gained, less the ether paid for gas (in the token's units).
-    const gasInToken = opp.profit.gasCost;
     const ethPaid = -r.ethDelta;
-    opp.simulatedNet = r.tokenDelta - (opp.profit.token === this.ctx.config.weth.toLowerCase() ? ethPaid : gasInToken);
-    if (ethPaid !== gasCostWei(opp)) return this.finishVerification(v, 'rejected', `gas-mismatch:paid ${ethPaid}:expected ${gasCostWei(opp)}`);
+    opp.simulatedNet = r.tokenDelta - (inWeth ? ethPaid : opp.profit.gasCost);
+    if (ethPaid !== gasWei) return this.finishVerification(v, 'rejected', `gas-mismatch:paid ${ethPaid}:expected ${gasWei}`);
     if (r.tokenDelta !== opp.profit.gross) return this.finishVerification(v, 'rejected', 'gross-mismatch');
     if (opp.profit.netWei < BigInt(this.ctx.config.minNetProfitWei)) return this.finishVerification(v, 'rejected', 'unprofitable');
     this.finishVerification(v, 'verified', null);
   }
 
   private finishVerification(v: Verification, status: 'verified' | 'rejected', reason: string | null): void {
-    const now = monoNs();
-    v.opp.verification = status;
-    v.opp.rejectReason = reason;
-    v.opp.timings.verifiedNs = now;
-    this.ctx.metrics.countKeyed('verify', status === 'verified' ? 'verified' : `rejected.${reason?.split(':')[0] ?? 'unknown'}`);
-    if (status === 'verified') recordNs(this.h.verified, now - v.opp.timings.firstSeenNs);
+    if (status === 'rejected') this.reject(v.opp, reason!);
+    else {
+      const now = monoNs();
+      v.opp.verification = 'verified';
+      v.opp.rejectReason = null;
+      v.opp.timings.verifiedNs = now;
+      this.ctx.metrics.countKeyed('verify', 'verified');
+      recordNs(this.h.verified, now - v.opp.timings.firstSeenNs);
+    }
     v.entry.open--;
+  }
+
+  /** Marks `opp` rejected with `reason` and counts `verify.rejected.<reason's first word>`. */
+  private reject(opp: Opportunity, reason: string): void {
+    opp.verification = 'rejected';
+    opp.rejectReason = reason;
+    opp.timings.verifiedNs = monoNs();
+    this.ctx.metrics.countKeyed('verify', `rejected.${reason.split(':')[0]}`);
   }
 
   private fail(err: unknown): void {
     this.out.fail(err);
   }
 
-
   private flush(): void {
     this.out.flush();
   }
-
 
   /** Registers pools transactions named that the registry did not hold; later transactions see them. */
   private discoverPools(): void {
@@ -389,7 +403,6 @@ export class Scorer implements Actor {
   settled(): Promise<void> | null {
     return this.out.settled();
   }
-
 
   async onStop(): Promise<void> {
     await this.out.drain();

@@ -1,3 +1,5 @@
+import type { Logger } from '../../runtime/log.js';
+
 /**
  * The chain's hardfork, read from its latest block header: each fork since London added a header
  * field (EIP-1559 base fee, the merge's zero difficulty, Shanghai's withdrawals root, Cancun's blob
@@ -39,15 +41,15 @@ export async function detectHardfork(rpcUrl: string): Promise<string> {
 
 /**
  * `configured`, or the node's when it is `auto`. When the node cannot be read, `auto` is kept and
- * `onError` told: the EVM worker reads it again before its first run, counting a failure per
+ * `log` warned: the EVM worker reads it again before its first run, counting a failure per
  * transaction as any other state read, so a node that is down at start does not stop the engine.
  */
-export async function resolveHardfork(configured: string, rpcUrl: string, onError?: (err: Error) => void): Promise<string> {
+export async function resolveHardfork(configured: string, rpcUrl: string, log?: Pick<Logger, 'warn'>): Promise<string> {
   if (configured !== 'auto') return configured;
   try {
     return await detectHardfork(rpcUrl);
   } catch (err) {
-    onError?.(err as Error);
+    log?.warn('hardfork not known yet; the EVM reads it before its first run', { error: (err as Error).message });
     return 'auto';
   }
 }

@@ -69,7 +69,7 @@ export class Simulator implements Actor {
 
   async onStart(): Promise<void> {
     if (this.pool === null) return;
-    this.env = { ...this.env, hardfork: await resolveHardfork(this.env.hardfork, this.env.rpcUrl, (err) => this.ctx.log.warn('hardfork not known yet; the EVM reads it before its first run', { error: err.message })) };
+    this.env = { ...this.env, hardfork: await resolveHardfork(this.env.hardfork, this.env.rpcUrl, this.ctx.log) };
     this.ctx.log.info('EVM pool started', { threads: this.pool.threads, rpc: this.env.rpcUrl, hardfork: this.env.hardfork });
   }
 
@@ -97,7 +97,7 @@ export class Simulator implements Actor {
         // Its sender's nonce on the head state is known and is not this one: it cannot run first in
         // the next block (an earlier transaction of the sender is pending), so the EVM would only
         // say `invalid`.
-        else if (this.nonces.has(tx.from) && this.nonces.get(tx.from) !== tx.nonce) m.count('skipped.nonce');
+        else if ((this.nonces.get(tx.from) ?? tx.nonce) !== tx.nonce) m.count('skipped.nonce');
         else {
           slot.open = 1;
           this.admit({ slot, tx, value: estimatedValue(tx), gen: this.gen });
@@ -105,7 +105,7 @@ export class Simulator implements Actor {
       } else slot.records.push([msg.kind, msg.data, msg.sub]);
     }
     this.dispatch();
-    this.flush();
+    this.out.flush();
   }
 
   /** Queues an EVM entry, shedding the least valuable waiting one when full. */
@@ -141,12 +141,12 @@ export class Simulator implements Actor {
     const maxAgeNs = this.ctx.config.maxAgeMs * 1e6;
     while (this.running < pool.threads && this.waiting.length > 0) {
       const e = this.waiting.shift()!;
-      if (maxAgeNs > 0 && monoNs() - e.slot.firstSeenNs > maxAgeNs) {
+      const t0 = monoNs();
+      if (maxAgeNs > 0 && t0 - e.slot.firstSeenNs > maxAgeNs) {
         this.shed(e, 'shed.age');
         continue;
       }
       this.running++;
-      const t0 = monoNs();
       pool
         .simulate({ op: 'simulate', env: this.env, head: this.head!, tx: e.tx, gen: e.gen, headGen: this.headGen })
         .then(
@@ -162,7 +162,7 @@ export class Simulator implements Actor {
         .finally(() => {
           this.running--;
           this.dispatch();
-          this.flush();
+          this.out.flush();
         });
     }
   }
@@ -188,15 +188,9 @@ export class Simulator implements Actor {
     recordNs(this.seenToSimulated, now - e.slot.firstSeenNs);
   }
 
-  private flush(): void {
-    this.out.flush();
-  }
-
-
   settled(): Promise<void> | null {
     return this.out.settled();
   }
-
 
   async onStop(): Promise<void> {
     await this.out.drain();

@@ -32,7 +32,8 @@ describe('hardfork detection', () => {
 
   it('error: resolving auto against a node that is down keeps auto and reports why', async () => {
     const errors: string[] = [];
-    assert.equal(await resolveHardfork('auto', 'http://127.0.0.1:9', (e) => errors.push(e.message)), 'auto');
+    const log = { warn: (_msg: string, fields?: Record<string, unknown>) => void errors.push(String(fields?.error)) };
+    assert.equal(await resolveHardfork('auto', 'http://127.0.0.1:9', log), 'auto');
     assert.equal(errors.length, 1);
     assert.match(errors[0]!, /127\.0\.0\.1:9/);
   });

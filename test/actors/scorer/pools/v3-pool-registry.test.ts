@@ -213,7 +213,7 @@ async function blockLogs(url: string, block: number, addresses: readonly string[
   return rpc<RpcLog[]>(url, 'eth_getLogs', [{ fromBlock: tag, toBlock: tag, address: addresses }]);
 }
 
-function exactInputSingle(trader: Address, router: Address, tokenIn: Address, tokenOut: Address, fee: number, amountIn: bigint): Hex {
+function exactInputSingle(trader: Address, tokenIn: Address, tokenOut: Address, fee: number, amountIn: bigint): Hex {
   return encodeFunctionData({
     abi: V3_SWAP_ROUTER_ABI,
     functionName: 'exactInputSingle',
@@ -329,12 +329,12 @@ describe('V3PoolRegistry against anvil', () => {
     const weth = d.weth;
     const tka = pool.token0 === weth ? pool.token1 : pool.token0;
     const b2 = await mineBlock(url, [
-      sendCall(t1, v3.router, exactInputSingle(t1, v3.router, weth, tka, pool.fee, 3n * 10n ** 18n)),
+      sendCall(t1, v3.router, exactInputSingle(t1, weth, tka, pool.fee, 3n * 10n ** 18n)),
       sendCall(t2, v3.positionManager, mint(near - 5 * s, near + 8 * s, t2)),
-      sendCall(t1, v3.router, exactInputSingle(t1, v3.router, tka, weth, pool.fee, 200_000n * 10n ** 18n)),
+      sendCall(t1, v3.router, exactInputSingle(t1, tka, weth, pool.fee, 200_000n * 10n ** 18n)),
       sendCall(t2, v3.positionManager, encodeFunctionData({ abi: NPM_EXTRA_ABI, functionName: 'decreaseLiquidity', args: [{ tokenId, liquidity: pos[7], amount0Min: 0n, amount1Min: 0n, deadline: maxUint256 }] })),
-      sendCall(t1, v3.router, exactInputSingle(t1, v3.router, weth, tka, pool.fee, 10n ** 18n)),
-      sendCall(t1, v3.router, exactInputSingle(t1, v3.router, other.token0, other.token1, other.fee, 10n ** 20n)),
+      sendCall(t1, v3.router, exactInputSingle(t1, weth, tka, pool.fee, 10n ** 18n)),
+      sendCall(t1, v3.router, exactInputSingle(t1, other.token0, other.token1, other.fee, 10n ** 20n)),
     ]);
     const logs = await blockLogs(url, b2.block, [pool.address, other.address]);
     const topics = logs.map((l) => l.topics[0]);
@@ -382,7 +382,7 @@ describe('V3PoolRegistry against anvil', () => {
     const [tokenIn, tokenOut] = down ? [pool.token0, pool.token1] : [pool.token1, pool.token0];
     const bal = (t: Address) => rpc<Hex>(url, 'eth_call', [{ to: t, data: encodeFunctionData({ abi: ERC20_ABI, functionName: 'balanceOf', args: [trader] }) }, 'latest']).then(BigInt);
     assert.ok((await bal(tokenIn)) > amountIn, 'the trader can pay for the move');
-    const b = await mineBlock(url, [sendCall(trader, d.v3!.router, exactInputSingle(trader, d.v3!.router, tokenIn, tokenOut, pool.fee, amountIn))]);
+    const b = await mineBlock(url, [sendCall(trader, d.v3!.router, exactInputSingle(trader, tokenIn, tokenOut, pool.fee, amountIn))]);
     const r = reg.applyLogs(await blockLogs(url, b.block, [pool.address]), b.block);
     assert.deepEqual([r.swaps, r.needsRefresh], [1, 1]);
     assert.equal(reg.needsRefresh(pool.address), true);
