@@ -14,6 +14,9 @@ export const STAGES = ['ingest', 'decoder', 'simulator', 'scorer', 'submitter'] 
 /** Ring the main thread consumes: the submitter's output. */
 export const RESULTS_RING = 'results';
 
+/** Ring of every decoded transaction (the decoder's tap, before its early filter), when {@link LivePipelineOptions.txTap} is on. */
+export const TX_TAP_RING = 'tx-tap';
+
 /**
  * The synthetic five-stage pipeline: a synthetic source as ingest and pass-through stages for the
  * rest, wired ingest → decoder → simulator → scorer → submitter → main thread.
@@ -49,6 +52,12 @@ export interface LivePipelineOptions {
    * pass-through stand-in for the submitter until its issue lands.
    */
   until?: 'decoder' | 'simulator' | 'scorer' | 'submitter';
+  /**
+   * The decoder also offers every decoded transaction (before its early filter) to the
+   * {@link TX_TAP_RING}, for the gateway's `txs` topic. A full tap ring drops (counted): a slow
+   * consumer never holds the pipeline back.
+   */
+  txTap?: boolean;
 }
 
 /**
@@ -79,9 +88,10 @@ export function livePipeline(config: EngineConfig, opts: LivePipelineOptions = {
     scorer: new URL('./actors/scorer/scorer.worker.js', import.meta.url),
   };
   const chainId = opts.chainId ?? config.decoder.chainId;
+  const txTap = opts.txTap === true && names.length > 2;
   const configs: Record<string, unknown> = {
     ingest: { ...config.ingest, chainId },
-    decoder: config.decoder,
+    decoder: { ...config.decoder, tap: txTap },
   };
   if (names.includes('simulator')) {
     const simUrl = stateRpcUrl(config, config.simulator.rpcUrl);
@@ -97,9 +107,10 @@ export function livePipeline(config: EngineConfig, opts: LivePipelineOptions = {
     worker: workers[name] ?? pass,
     config: configs[name] ?? { workNs: 0, io: false, faults: [] },
     ...(i === 0 ? {} : { input: rings[i - 1] }),
-    outputs: { out: rings[i]! },
+    outputs: (name === 'decoder' && txTap ? { out: rings[i]!, tap: TX_TAP_RING } : { out: rings[i]! }) as Record<string, string>,
   }));
-  return { rings: Object.fromEntries(rings.map((r) => [r, config.ring.capacityBytes])), stages };
+  const all = txTap ? [...rings, TX_TAP_RING] : rings;
+  return { rings: Object.fromEntries(all.map((r) => [r, config.ring.capacityBytes])), stages };
 }
 
 /** Per-stage figures in {@link EngineStats}. */
@@ -139,6 +150,8 @@ export interface EngineOptions {
   logger?: Logger;
   /** Run synthetic stages in I/O mode (event loop between batches). */
   io?: boolean;
+  /** Live pipeline: feed {@link Engine.onTx} from the decoder's tap (default: `config.gateway.enabled`). */
+  txTap?: boolean;
 }
 
 /**
@@ -152,11 +165,13 @@ export class Engine {
   private readonly e2e = createHistogram();
   private readonly handlers: ((msg: Message) => void)[] = [];
   private readonly envelopeHandlers: ((env: Readonly<Envelope>) => void)[] = [];
+  private readonly txHandlers: ((msg: Message) => void)[] = [];
   private outRecords = 0;
   private outDuplicates = 0;
   private handlerErrors = 0;
   private startedAt = 0;
   private sinkDone: Promise<void> | null = null;
+  private tapDone: Promise<void> | null = null;
   private closed = false;
   /** `Atomics.waitAsync` keeps no libuv handle alive; this timer keeps the process up while the engine runs. */
   private keepAlive: NodeJS.Timeout | null = null;
@@ -164,7 +179,7 @@ export class Engine {
   constructor(config: EngineConfig = validateConfig(), opts: EngineOptions = {}) {
     this.config = config;
     this.log = opts.logger ?? createLogger('engine', config.log.level);
-    const spec = opts.pipeline ?? (config.pipeline === 'synthetic' ? syntheticPipeline(config, { io: opts.io ?? false }) : livePipeline(config));
+    const spec = opts.pipeline ?? (config.pipeline === 'synthetic' ? syntheticPipeline(config, { io: opts.io ?? false }) : livePipeline(config, { txTap: opts.txTap ?? config.gateway.enabled }));
     this.supervisor = new Supervisor(spec, config, this.log);
   }
 
@@ -181,12 +196,35 @@ export class Engine {
     this.envelopeHandlers.push(handler);
   }
 
+  /**
+   * Calls `handler` on the main thread for every transaction the decoder decoded (a `DecodedTx`
+   * record, filtered or not), when the pipeline has the decoder's tap ({@link EngineOptions.txTap}).
+   * Best effort: records the tap ring had no room for are dropped and counted, never waited for.
+   */
+  onTx(handler: (msg: Message) => void): void {
+    this.txHandlers.push(handler);
+  }
+
+  /** Whether the pipeline has the decoder's tap that feeds {@link onTx}. */
+  hasTxTap(): boolean {
+    return this.supervisor.rings.has(TX_TAP_RING);
+  }
+
+  /** Records dropped at the decoder's tap ring (full). */
+  txTapDrops(): number {
+    return this.supervisor.rings.get(TX_TAP_RING)?.drops() ?? 0;
+  }
+
   /** Starts every actor; resolves when all are READY. Rejects with a fatal OrionError on bootstrap failure. */
   async start(): Promise<void> {
     this.startedAt = performance.now();
     this.keepAlive = setInterval(() => {}, 1 << 30);
-    this.sinkDone = this.consume(this.supervisor.rings.get(RESULTS_RING)!);
+    this.sinkDone = this.consume(RESULTS_RING, true);
     this.sinkDone.catch(() => {});
+    if (this.hasTxTap()) {
+      this.tapDone = this.consume(TX_TAP_RING, false);
+      this.tapDone.catch(() => {});
+    }
     this.supervisor.failed().catch(() => this.release());
     try {
       await this.supervisor.start();
@@ -211,6 +249,7 @@ export class Engine {
     try {
       await this.supervisor.stop();
       await this.sinkDone;
+      await this.tapDone;
     } finally {
       this.release();
     }
@@ -228,11 +267,13 @@ export class Engine {
     await this.supervisor.kill();
   }
 
-  private async consume(ring: RingBuffer): Promise<void> {
+  /** Consumes `name` on the main thread: the results ring (`main`) or the decoder's tap. */
+  private async consume(name: string, main: boolean): Promise<void> {
+    const ring: RingBuffer = this.supervisor.rings.get(name)!;
     const reader = new RecordReader(ring);
     let lastId = ring.lastCommittedId();
-    const handlers = this.handlers;
-    const envelopeHandlers = this.envelopeHandlers;
+    const handlers = main ? this.handlers : this.txHandlers;
+    const envelopeHandlers = main ? this.envelopeHandlers : [];
     // One reused envelope: the payload is unpacked only when an onOutput handler wants it, so a
     // consumer of envelopes alone (latency benchmarks, counters) allocates nothing per record.
     const raw: RawMessage = { kind: 0 as Kind, seq: 0, sub: 0, firstSeenNs: 0, enqueueNs: 0, bytes: new Uint8Array(0), start: 0, end: 0 };
@@ -241,7 +282,7 @@ export class Engine {
       // No timeout: the supervisor wakes this ring when its producer stops or the engine fails.
       if (!(await ring.waitForDataAsync(Infinity))) {
         // Its producer (the last stage) stopped and left nothing: every record has been consumed.
-        if (this.supervisor.producerStopped(RESULTS_RING) && !ring.readable()) return;
+        if (this.supervisor.producerStopped(name) && !ring.readable()) return;
         continue;
       }
       reader.rewindRaw();
@@ -252,8 +293,10 @@ export class Engine {
           continue;
         }
         lastId = id;
-        recordNs(this.e2e, reader.lastDequeueNs - raw.firstSeenNs);
-        this.outRecords++;
+        if (main) {
+          recordNs(this.e2e, reader.lastDequeueNs - raw.firstSeenNs);
+          this.outRecords++;
+        }
         for (const h of envelopeHandlers) this.call(h, raw);
         if (handlers.length === 0) continue;
         const msg: Message = { kind: raw.kind, seq: raw.seq, sub: raw.sub, firstSeenNs: raw.firstSeenNs, enqueueNs: raw.enqueueNs, data: reader.decodeRaw(raw) };

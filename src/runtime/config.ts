@@ -8,6 +8,7 @@ const RPC_WS_TUNING = ['fetchBatch', 'fetchDelayMs', 'backfillOnReconnect', 'rec
 import type { IngestConfig } from '../actors/ingest/ingest-config.js';
 import { DEFAULT_SCORER_CONFIG, type ScorerConfig } from '../actors/scorer/scorer-config.js';
 import { DEFAULT_SIMULATOR_CONFIG, type SimulatorConfig } from '../actors/simulator/simulator-config.js';
+import { DEFAULT_GATEWAY_CONFIG, type GatewayConfig, ROLES, apiKeysFromEnv } from '../gateway/gateway-config.js';
 import type { WaitStrategyName } from './ring/wait-strategy.js';
 
 /** A fault the synthetic stages inject on purpose, for tests of the supervisor. */
@@ -55,6 +56,7 @@ export interface EngineConfig {
   decoder: DecoderConfig;
   simulator: SimulatorConfig;
   scorer: ScorerConfig;
+  gateway: GatewayConfig;
   ring: {
     /** Data bytes per ring; a power of two. */
     capacityBytes: number;
@@ -113,6 +115,7 @@ export const DEFAULT_CONFIG: EngineConfig = deepFreeze({
   },
   simulator: DEFAULT_SIMULATOR_CONFIG,
   scorer: DEFAULT_SCORER_CONFIG,
+  gateway: DEFAULT_GATEWAY_CONFIG,
   ring: { capacityBytes: 1 << 22 },
   wait: { strategy: 'wait', spinMicros: 50 },
   batchMaxRecords: 256,
@@ -207,6 +210,7 @@ export function validateConfig(input: ConfigInput = {}): EngineConfig {
   validateDecoder(c.decoder);
   validateSimulator(c.simulator);
   validateScorer(c.scorer);
+  validateGateway(c.gateway);
   const cap = c.ring.capacityBytes;
   int(cap, 'config.ring.capacityBytes', 1024, 1 << 30);
   if ((cap & (cap - 1)) !== 0) throw new RangeError(`config.ring.capacityBytes must be a power of two, got ${cap}`);
@@ -394,6 +398,34 @@ function validateScorer(s: ScorerConfig): void {
   if (s.chainId !== null) int(s.chainId, 'config.scorer.chainId', 1);
 }
 
+function validateGateway(g: GatewayConfig): void {
+  bool(g.enabled, 'config.gateway.enabled');
+  str(g.host, 'config.gateway.host');
+  int(g.port, 'config.gateway.port', 0, 65_535);
+  if (!Array.isArray(g.apiKeys)) throw new TypeError(`config.gateway.apiKeys must be an array, got ${describe(g.apiKeys)}`);
+  const names = new Set<string>();
+  g.apiKeys.forEach((k, i) => {
+    const p = `config.gateway.apiKeys[${i}]`;
+    const o = fields(k, p, ['name', 'role', 'sha256', 'key']);
+    if ('key' in o) throw new TypeError(`${p}.key: a config file holds only a key's sha256 (\`orion key\` prints it); pass keys themselves in ORION_API_KEYS`);
+    str(o.name, `${p}.name`);
+    if (names.has(o.name as string)) throw new TypeError(`${p}.name ${describe(o.name)} is used by another key`);
+    names.add(o.name as string);
+    oneOf(o.role, `${p}.role`, ROLES);
+    if (typeof o.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(o.sha256)) throw new TypeError(`${p}.sha256 must be 64 lowercase hex digits (the key's SHA-256), got ${describe(o.sha256)}`);
+  });
+  int(g.maxFrameBytes, 'config.gateway.maxFrameBytes', 64, 16 << 20);
+  int(g.maxBackpressureBytes, 'config.gateway.maxBackpressureBytes', 1024, 1 << 30);
+  int(g.opsPerSecond, 'config.gateway.opsPerSecond', 1, 1_000_000);
+  int(g.opsBurst, 'config.gateway.opsBurst', 1, 1_000_000);
+  int(g.maxErrors, 'config.gateway.maxErrors', 1, 1_000_000);
+  int(g.errorWindowMs, 'config.gateway.errorWindowMs', 1, 3_600_000);
+  int(g.idleTimeoutSec, 'config.gateway.idleTimeoutSec', 8, 3600);
+  int(g.statsIntervalMs, 'config.gateway.statsIntervalMs', 50, 3_600_000);
+  int(g.recentOpportunities, 'config.gateway.recentOpportunities', 0, 10_000);
+  int(g.shutdownGraceMs, 'config.gateway.shutdownGraceMs', 0, 600_000);
+}
+
 /** Environment variables read at boot, and the field each sets. */
 export const ENV_FIELDS = {
   ORION_WAIT_STRATEGY: 'wait.strategy',
@@ -430,6 +462,12 @@ export function loadConfig(opts: { file?: string; overrides?: ConfigInput; env?:
     if (value !== undefined && value !== '') merged = setPath(merged, field, value);
   }
   merged = merge(merged, opts.overrides ?? {}, 'config') as Record<string, unknown>;
+  // Secrets only from the environment: API keys are hashed here and join the file's hashed ones.
+  const keys = env.ORION_API_KEYS;
+  if (keys !== undefined && keys !== '') {
+    const gw = merged.gateway as GatewayConfig;
+    merged = setPath(merged, 'gateway.apiKeys', [...gw.apiKeys, ...apiKeysFromEnv(keys)]);
+  }
   return validateConfig(merged as ConfigInput);
 }
 

@@ -27,13 +27,16 @@ export class Decoder implements Actor {
   private readonly opts: { chainId?: bigint; maxBytes: number };
   private readonly seenToDecoded;
   private head: BlockEvent | null = null;
+  /** Offer every decoded tx to the `tap` port (set by the engine for the gateway's `txs` topic). */
+  private readonly tap: boolean;
 
-  constructor(private readonly ctx: ActorContext<DecoderConfig>) {
+  constructor(private readonly ctx: ActorContext<DecoderConfig & { tap?: boolean }>) {
     const c = ctx.config;
     this.registry = new RouterRegistry(c.routers);
     this.filter = new EarlyFilter(c.filter);
     this.opts = c.chainId === null ? { maxBytes: c.maxTxBytes } : { chainId: BigInt(c.chainId), maxBytes: c.maxTxBytes };
     this.seenToDecoded = ctx.metrics.histogram('firstSeenToDecoded');
+    this.tap = c.tap === true;
   }
 
   onStart(): void {
@@ -82,6 +85,8 @@ export class Decoder implements Actor {
     const c = classifyCalldataWithReason(tx.to, tx.input, tx.value, this.registry, tx.from);
     tx.intent = c.intent;
     metrics.countKeyed('calldata', c.reason);
+    // The gateway's `txs` topic sees every decoded tx; a full tap ring drops it (counted), never waits.
+    if (this.tap) ctx.offer('tap', Kind.DecodedTx, m.seq, 0, m.firstSeenNs, tx);
     const drop = this.filter.check(tx, this.head);
     if (drop !== null) {
       metrics.countKeyed('filtered', drop);
