@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fail } from './cli/common.js';
 import { DECODE_HELP, decode } from './cli/decode.js';
 import { DEMO_HELP, demo } from './cli/demo.js';
+import { KEY_HELP, RUN_HELP, key, run } from './cli/run.js';
 import { OrionError } from './runtime/errors.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -12,12 +13,17 @@ const HELP = `orion ${VERSION} — low-latency MEV engine for Ethereum
 Usage: orion <command> [options]
 
 Commands:
-  demo      Run the five-stage pipeline (ingest → decoder → simulator → scorer → submitter)
-            on worker threads and print live per-stage latency. Today every stage is the
-            synthetic stand-in: a paced source and pass-through stages.
+  demo      Start a local devnet with traffic and run everything against it: the five stages
+            (ingest → decoder → simulator → scorer → submitter) on worker threads and the
+            searcher gateway (websocket stream, /metrics, /health, status page). Prints the
+            gateway URL and an API key, then live progress; no configuration needed.
+  run       Run the engine and gateway against the node a config file names (--config FILE)
+  key       Make a gateway API key and print its ORION_API_KEYS and config-file entries
   decode    Decode signed transactions (hex arguments or --stdin) to JSON: fields, sender,
             swap intent, or an error code per line
   help      Show help for a command: orion help demo
+
+Docs: README.md, docs/gateway.md (stream protocol, HTTP routes), docs/config.md (config file).
 
 Options:
   -h, --help       Show help
@@ -37,12 +43,16 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(`${VERSION}\n`);
       return;
     case 'help':
-      process.stdout.write(rest[0] === 'demo' ? DEMO_HELP : rest[0] === 'decode' ? DECODE_HELP : HELP);
+      process.stdout.write(({ demo: DEMO_HELP, decode: DECODE_HELP, run: RUN_HELP, key: KEY_HELP } as Record<string, string>)[rest[0] ?? ''] ?? HELP);
       return;
     case 'demo':
       return demo(rest);
     case 'decode':
       return decode(rest);
+    case 'run':
+      return run(rest);
+    case 'key':
+      return key(rest);
     default:
       fail(`unknown command "${cmd}"\n\n${HELP}`);
   }

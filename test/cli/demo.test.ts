@@ -6,34 +6,67 @@ import { fileURLToPath } from 'node:url';
 
 const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 
-function run(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(args: string[], onStderr?: (text: string) => void): Promise<Run> {
   return new Promise((resolve) => {
     const p = spawn(process.execPath, [CLI, 'demo', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (c: Buffer) => (stdout += c));
-    p.stderr.on('data', (c: Buffer) => (stderr += c));
+    p.stderr.on('data', (c: Buffer) => {
+      stderr += c;
+      onStderr?.(stderr);
+    });
     p.on('exit', (status) => resolve({ status, stdout, stderr }));
   });
 }
 
 describe('orion demo', () => {
-  it('default: starts its own devnet, decodes the traffic, stops cleanly and prints a JSON summary', async () => {
-    const r = await run(['--duration', '6', '--rate', '40', '--json']);
+  it('default: starts its own devnet and gateway, finds opportunities of two kinds, stops cleanly and prints a JSON summary', async () => {
+    // While it runs, the gateway it printed answers with the key it printed.
+    let probed: Promise<{ health: number; metrics: number; unauthorized: number }> | null = null;
+    const r = await run(['--duration', '20', '--json'], (text) => {
+      const url = /gateway: (http:\/\/127\.0\.0\.1:\d+)/.exec(text)?.[1];
+      const key = /API key \(role admin\): (\S+)/.exec(text)?.[1];
+      if (probed === null && url && key) {
+        probed = (async () => {
+          // Healthy once ingest has reported its node connection (its first metrics snapshot).
+          let health = 0;
+          for (let i = 0; i < 50 && health !== 200; i++) {
+            health = (await fetch(`${url}/health`)).status;
+            if (health !== 200) await new Promise((res) => setTimeout(res, 200));
+          }
+          const metrics = (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${key}` } })).status;
+          const unauthorized = (await fetch(`${url}/metrics`)).status;
+          return { health, metrics, unauthorized };
+        })();
+      }
+    });
     assert.equal(r.status, 0, r.stderr);
-    const s = JSON.parse(r.stdout) as DemoSummary & { traffic: { accepted: number }; txs: NonNullable<DemoSummary['txs']>; opportunities: Record<string, number>; predictedNetProfitWei: string; firstSeenToOpportunityUs: { p50: number } };
+    const s = JSON.parse(r.stdout) as DemoSummary & { traffic: { accepted: number }; decoder: NonNullable<DemoSummary['decoder']> };
     assert.equal(s.mode, 'devnet');
     assert.ok(s.traffic.accepted > 0);
-    assert.ok(s.txs.received > 0, r.stderr);
-    assert.ok(s.txs.decoded > 0, r.stderr);
-    assert.ok(Object.values(s.txs.intents).reduce((a, b) => a + b, 0) > 0, 'swap intents classified');
+    assert.ok(s.txs > 0, r.stderr);
+    assert.ok(s.decoder.decoded > 0, r.stderr);
+    assert.ok(Object.values(s.decoder.intents).reduce((a, b) => a + b, 0) > 0, 'swap intents classified');
     assert.equal(s.restarts, 0);
     assert.match(r.stderr, /devnet ready/);
-    // The devnet's two V2 venues disagree on price, so its swaps leave backruns to find.
-    assert.ok((s.opportunities['backrun-arbitrage'] ?? 0) > 0, `opportunities ${JSON.stringify(s.opportunities)}; ${r.stderr.slice(-2000)}`);
+    // The devnet's venues disagree on price and its traders swap with slippage: sandwiches and backruns.
+    const kinds = Object.entries(s.opportunities).filter(([, n]) => n > 0);
+    assert.ok(kinds.length >= 2, `opportunities ${JSON.stringify(s.opportunities)}; ${r.stderr.slice(-2000)}`);
     assert.match(s.predictedNetProfitWei, /^[0-9]+$/);
     assert.ok(BigInt(s.predictedNetProfitWei) > 0n);
-    assert.ok(s.firstSeenToOpportunityUs.p50 > 0);
+    for (const stage of ['ingest', 'decoder', 'simulator', 'scorer', 'submitter', 'firstSeenToOpportunity']) {
+      assert.ok(s.latencyUs[stage] && typeof s.latencyUs[stage].p50 === 'number' && typeof s.latencyUs[stage].p99 === 'number', `latencyUs.${stage}`);
+    }
+    assert.ok(s.latencyUs.firstSeenToOpportunity!.p50 > 0);
+    assert.ok(probed !== null, `the demo printed its gateway URL and key: ${r.stderr.slice(0, 2000)}`);
+    assert.deepEqual(await probed, { health: 200, metrics: 200, unauthorized: 401 });
   });
 
   it('args: --synthetic runs the runtime pipeline without a node', async () => {
