@@ -9,3 +9,7 @@ export { hostActor } from './runtime/actor-host.js';
 export type { PipelineSpec, StageSpec } from './runtime/supervisor.js';
 export type { Message, Envelope } from './messages/envelope.js';
 export { Kind, type SyntheticTx, type BlockEvent } from './messages/schema.js';
+export { Gateway, type GatewayOptions, type GatewayAddress, type Health, type StatusView } from './gateway/gateway.js';
+export { type GatewayConfig, type ApiKeyEntry, type Role, DEFAULT_GATEWAY_CONFIG, hashApiKey } from './gateway/gateway-config.js';
+export { createLogger, type Logger, type LogLevel } from './runtime/log.js';
+export { TX_TAP_RING } from './engine.js';
