@@ -184,7 +184,8 @@ export class Gateway {
       this.recent.push(frames.data());
       if (this.recent.length > this.config.recentOpportunities) this.recent.shift();
     }
-    if (this.sockets.size === 0) return;
+    // Once closing, clients have had their shutdown frame: nothing follows it.
+    if (this.sockets.size === 0 || this.closing) return;
     frames ??= new Frames('opportunity', opp);
     // Unfiltered subscribers get what the verification did not reject, through uWS's own fan-out.
     if (opp.verification !== 'rejected') this.publishTopic('opportunities', frames);
@@ -196,14 +197,14 @@ export class Gateway {
 
   /** Sends a decoded pending transaction to `txs` subscribers. */
   publishTx(tx: DecodedTx): void {
-    if (this.sockets.size === 0) return;
+    if (this.sockets.size === 0 || this.closing) return;
     this.publishTopic('txs', new Frames('tx', tx));
   }
 
   /** Sends a block event to `blocks` subscribers and notes the head for `/health`. */
   publishBlock(b: BlockEvent): void {
     if (this.head === null || b.number >= this.head.number || b.reorg) this.head = { number: b.number, at: Date.now() };
-    if (this.sockets.size === 0) return;
+    if (this.sockets.size === 0 || this.closing) return;
     this.publishTopic('blocks', new Frames('block', b));
   }
 
@@ -443,10 +444,13 @@ export class Gateway {
         const n = s.stages.ingest?.counters ?? {};
         const up = n[`source.${src.name}.connected`] ?? 0;
         const down = n[`source.${src.name}.disconnected`] ?? 0;
-        sources[src.name] = up === 0 && down === 0 ? 'unknown' : up > down ? 'connected' : 'disconnected';
+        // Before ingest's first metrics snapshot nothing is known; after it, a source that is
+        // still retrying (never connected) counts as disconnected.
+        const trying = (n[`source.${src.name}.retry`] ?? 0) + (n[`source.${src.name}.error`] ?? 0);
+        sources[src.name] = up > down ? 'connected' : down > 0 || trying > 0 ? 'disconnected' : 'unknown';
       }
       const states = Object.values(sources);
-      if (states.length > 0 && !states.includes('connected')) problems.push('no node source is connected');
+      if (states.length > 0 && states.every((x) => x === 'disconnected')) problems.push('no node source is connected');
     }
     if (this.closing) problems.push('shutting down');
     const native = recoveryBackend() === 'native';

@@ -82,6 +82,7 @@ export async function createSimVm(opts: SimVmOptions): Promise<SimVm> {
   if (fast) fastEipLookup(common);
   const vm = await createVM({ common, stateManager: opts.state });
   if (fast) {
+    await patchInterpreter();
     jumpAnalysisCaches.set(vm.evm, new WeakMap());
     fastMstore(vm);
     txCommons.set(common, sharedTxCommon(common));
@@ -205,19 +206,30 @@ interface InterpreterProto {
  */
 const jumpAnalysisCaches = new WeakMap<object, WeakMap<Uint8Array, JumpAnalysis>>();
 
-// The interpreter is not exported; its module is the sibling of the package entry, and importing it
-// by file URL yields the very instance the EVM uses.
-const interpreterModule = (await import(new URL('./interpreter.js', import.meta.resolve('@ethereumjs/evm')).href)) as { Interpreter: { prototype: InterpreterProto } };
-const interpreterProto = interpreterModule.Interpreter.prototype;
-const analyseJumps = interpreterProto._getValidJumpDestinations;
-if (typeof analyseJumps !== 'function') throw new Error('@ethereumjs/evm: Interpreter._getValidJumpDestinations not found; the jump analysis cache needs updating');
-interpreterProto._getValidJumpDestinations = function (code) {
-  const cache = jumpAnalysisCaches.get(this._evm);
-  if (cache === undefined) return analyseJumps.call(this, code);
-  let a = cache.get(code);
-  if (a === undefined) cache.set(code, (a = analyseJumps.call(this, code)));
-  return a;
-};
+/**
+ * Installs the jump-analysis cache on the EVM's interpreter, once per thread. The interpreter is not
+ * exported; its module is the sibling of the package entry, and importing it by file URL yields the
+ * very instance the EVM uses. Done lazily rather than with a top-level await: piscina loads task
+ * modules with `require()` first, and Node 20 fails a later `import()` of a module graph with
+ * top-level await that `require()` already touched ("imported again after being required").
+ */
+let interpreterPatched: Promise<void> | null = null;
+function patchInterpreter(): Promise<void> {
+  interpreterPatched ??= (async () => {
+    const interpreterModule = (await import(new URL('./interpreter.js', import.meta.resolve('@ethereumjs/evm')).href)) as { Interpreter: { prototype: InterpreterProto } };
+    const interpreterProto = interpreterModule.Interpreter.prototype;
+    const analyseJumps = interpreterProto._getValidJumpDestinations;
+    if (typeof analyseJumps !== 'function') throw new Error('@ethereumjs/evm: Interpreter._getValidJumpDestinations not found; the jump analysis cache needs updating');
+    interpreterProto._getValidJumpDestinations = function (code) {
+      const cache = jumpAnalysisCaches.get(this._evm);
+      if (cache === undefined) return analyseJumps.call(this, code);
+      let a = cache.get(code);
+      if (a === undefined) cache.set(code, (a = analyseJumps.call(this, code)));
+      return a;
+    };
+  })();
+  return interpreterPatched;
+}
 
 /** Base fee of the block after `head` (EIP-1559: ±1/8 toward a half-full block). */
 export function nextBaseFee(head: Pick<BlockEvent, 'baseFeePerGas' | 'gasUsed' | 'gasLimit'>): bigint {
