@@ -1,3 +1,4 @@
+import { MAX_SUB } from '../messages/envelope.js';
 import type { Kind } from '../messages/schema.js';
 import type { ActorContext } from '../runtime/actor.js';
 
@@ -9,6 +10,9 @@ import type { ActorContext } from '../runtime/actor.js';
  * redelivers exactly what was not finished and downstream order is deterministic.
  */
 
+/** Sub numbers of {@link OrderedOutput.late} records start here, above any a stage derives from one input directly. */
+export const LATE_SUB_BASE = 32_768;
+
 /** The outputs of one input record. */
 export interface OutputSlot {
   readonly seq: number;
@@ -17,6 +21,8 @@ export interface OutputSlot {
   readonly records: [kind: Kind, data: unknown, sub: number][];
   /** Work still running for this record; the slot goes out when it is 0. */
   open: number;
+  /** {@link OrderedOutput.late} records that go out after `records`. */
+  readonly late: [kind: Kind, data: unknown, firstSeenNs: number][];
   emitted: Promise<void> | null;
   resolve: (() => void) | null;
   reject: ((err: unknown) => void) | null;
@@ -26,6 +32,9 @@ export interface OutputSlot {
 export class OrderedOutput {
   private readonly slots: OutputSlot[] = [];
   private failure: unknown = null;
+  /** Id of the last record emitted, which {@link late} records continue from when no slot is open. */
+  private lastSeq = -1;
+  private lastSub = -1;
 
   constructor(
     private readonly ctx: Pick<ActorContext, 'emit'>,
@@ -34,7 +43,7 @@ export class OrderedOutput {
 
   /** A slot for the next input record, at the tail. */
   open(seq: number, firstSeenNs: number): OutputSlot {
-    const s: OutputSlot = { seq, firstSeenNs, records: [], open: 0, emitted: null, resolve: null, reject: null };
+    const s: OutputSlot = { seq, firstSeenNs, records: [], open: 0, late: [], emitted: null, resolve: null, reject: null };
     this.slots.push(s);
     return s;
   }
@@ -46,11 +55,42 @@ export class OrderedOutput {
     let n = 0;
     while (n < q.length && q[n]!.open === 0) {
       const s = q[n]!;
-      for (const [kind, data, sub] of s.records) this.ctx.emit(this.port, kind, s.seq, sub, s.firstSeenNs, data);
+      let sub = -1;
+      for (const r of s.records) {
+        sub = r[2];
+        this.ctx.emit(this.port, r[0], s.seq, sub, s.firstSeenNs, r[1]);
+      }
+      for (let i = 0; i < s.late.length; i++) {
+        sub = LATE_SUB_BASE + i;
+        this.ctx.emit(this.port, s.late[i]![0], s.seq, sub, s.late[i]![2], s.late[i]![1]);
+      }
+      this.lastSeq = s.seq;
+      this.lastSub = sub;
       s.resolve?.();
       n++;
     }
     if (n > 0) q.splice(0, n);
+  }
+
+  /**
+   * Emits a record that follows from no particular input: the outcome of work nothing waited for
+   * (a verification that finished after its opportunity went out). It goes out after the newest
+   * open slot's records, or at once, after the last record emitted, when no slot is open; either way
+   * its id `(seq, sub ≥ LATE_SUB_BASE)` keeps ids increasing. Not covered by a commit: a crash before
+   * it is emitted loses it.
+   * @throws RangeError when one input already carried 32,768 late records.
+   */
+  late(kind: Kind, data: unknown, firstSeenNs: number): void {
+    if (this.failure !== null) return;
+    const tail = this.slots[this.slots.length - 1];
+    if (tail !== undefined) {
+      tail.late.push([kind, data, firstSeenNs]);
+      return;
+    }
+    const sub = Math.max(this.lastSub + 1, LATE_SUB_BASE);
+    if (this.lastSeq < 0 || sub >= MAX_SUB) throw new RangeError(`late record after seq ${this.lastSeq} sub ${this.lastSub}: no room in the id space`);
+    this.ctx.emit(this.port, kind, this.lastSeq, sub, firstSeenNs, data);
+    this.lastSub = sub;
   }
 
   /** Resolves when everything opened so far is emitted; null when it already is (the actor's `settled`). */

@@ -44,6 +44,36 @@ export interface OppTally {
   byKind: Record<string, number>;
   rejected: Record<string, number>;
   netWei: bigint;
+  /** Net profit of each `pending` opportunity, until its outcome (revision 1) replaces it. */
+  pending?: Map<string, bigint>;
+}
+
+/**
+ * Counts an opportunity record: revision 0 by kind (or as rejected at once); a pending one's outcome
+ * then either replaces its predicted profit (verified, measured gas) or moves it to the rejected.
+ */
+export function tally(t: OppTally, o: Opportunity): void {
+  const pending = (t.pending ??= new Map());
+  const reason = () => o.rejectReason?.split(':')[0] ?? 'unknown';
+  if (o.revision === 0) {
+    if (o.verification === 'rejected') t.rejected[reason()] = (t.rejected[reason()] ?? 0) + 1;
+    else {
+      t.byKind[o.kind] = (t.byKind[o.kind] ?? 0) + 1;
+      t.netWei += o.profit.netWei;
+      if (o.verification === 'pending') pending.set(o.id, o.profit.netWei);
+    }
+    return;
+  }
+  const before = pending.get(o.id);
+  if (before === undefined) return; // its pending record was not seen (a crash in between)
+  pending.delete(o.id);
+  t.netWei -= before;
+  if (o.verification === 'verified') t.netWei += o.profit.netWei;
+  else {
+    t.byKind[o.kind] = (t.byKind[o.kind] ?? 1) - 1;
+    if (t.byKind[o.kind] === 0) delete t.byKind[o.kind];
+    t.rejected[reason()] = (t.rejected[reason()] ?? 0) + 1;
+  }
 }
 
 function byPrefix(counters: Record<string, number>, prefix: string): Record<string, number> {
@@ -122,15 +152,7 @@ export async function runSession(o: SessionOptions): Promise<RunSummary> {
   const engine = new Engine(o.config, { txTap: o.gateway });
   const opps: OppTally = { byKind: {}, rejected: {}, netWei: 0n };
   engine.onOutput((m) => {
-    if (m.kind !== Kind.Opportunity) return;
-    const op = m.data as Opportunity;
-    if (op.verification === 'rejected') {
-      const reason = op.rejectReason?.split(':')[0] ?? 'unknown';
-      opps.rejected[reason] = (opps.rejected[reason] ?? 0) + 1;
-    } else {
-      opps.byKind[op.kind] = (opps.byKind[op.kind] ?? 0) + 1;
-      opps.netWei += op.profit.netWei;
-    }
+    if (m.kind === Kind.Opportunity) tally(opps, m.data as Opportunity);
   });
   const gateway = o.gateway ? new Gateway({ config: o.config.gateway, log: createLogger('gateway', o.config.log.level), engine }) : null;
   log(`orion: ${Object.keys(engine.stats().stages).join(' → ')} on worker threads (${o.what})${o.durationSec ? `, ${o.durationSec} s` : ', Ctrl-C to stop'}`);

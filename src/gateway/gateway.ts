@@ -179,16 +179,22 @@ export class Gateway {
     const key = `${opp.kind}/${opp.verification}`;
     this.oppsOut[key] = (this.oppsOut[key] ?? 0) + 1;
     let frames: Frames | null = null;
-    if (this.config.recentOpportunities > 0 && opp.verification !== 'rejected') {
+    const shown = matches(opp, null);
+    if (this.config.recentOpportunities > 0 && shown) {
       frames = new Frames('opportunity', opp);
-      this.recent.push(frames.data());
-      if (this.recent.length > this.config.recentOpportunities) this.recent.shift();
+      // A verification outcome replaces the pending record it follows.
+      const at = opp.revision > 0 ? this.recent.findIndex((r) => (r as { id: string }).id === opp.id) : -1;
+      if (at >= 0) this.recent[at] = frames.data();
+      else {
+        this.recent.push(frames.data());
+        if (this.recent.length > this.config.recentOpportunities) this.recent.shift();
+      }
     }
     // Once closing, clients have had their shutdown frame: nothing follows it.
     if (this.sockets.size === 0 || this.closing) return;
     frames ??= new Frames('opportunity', opp);
-    // Unfiltered subscribers get what the verification did not reject, through uWS's own fan-out.
-    if (opp.verification !== 'rejected') this.publishTopic('opportunities', frames);
+    // Unfiltered subscribers (the default filter) are served by uWS's own fan-out.
+    if (shown) this.publishTopic('opportunities', frames);
     for (const ws of this.filtered) {
       const f = ws.getUserData().subs.get('opportunities');
       if (f !== undefined && f !== null && matches(opp, f)) this.send(ws, frames, 'opportunities');

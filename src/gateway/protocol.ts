@@ -41,7 +41,7 @@ export interface OpportunityFilter {
   tokens: ReadonlySet<string> | null;
   /** Lowercase addresses: the opportunity must touch one. */
   pools: ReadonlySet<string> | null;
-  /** Also deliver opportunities the EVM verification rejected (default false). */
+  /** Also deliver opportunities rejected as soon as they were scored (default false; rejections of `pending` ones always follow them). */
   includeRejected: boolean;
 }
 
@@ -136,10 +136,14 @@ function anyIn(list: readonly string[], set: ReadonlySet<string>): boolean {
   return false;
 }
 
-/** True when `opp` passes `filter` (null: the default, every opportunity the verification did not reject). */
+/**
+ * True when `opp` passes `filter`. Null is the default: every opportunity except those rejected
+ * when scored; a `pending` one's outcome (revision 1) always follows it, `verified` or `rejected`.
+ */
 export function matches(opp: Opportunity, filter: OpportunityFilter | null): boolean {
-  if (filter === null) return opp.verification !== 'rejected';
-  if (opp.verification === 'rejected' && !filter.includeRejected) return false;
+  const rejectedAtOnce = opp.verification === 'rejected' && opp.revision === 0;
+  if (filter === null) return !rejectedAtOnce;
+  if (rejectedAtOnce && !filter.includeRejected) return false;
   if (filter.kinds !== null && !filter.kinds.has(opp.kind)) return false;
   if (filter.minNetProfitWei !== null && opp.profit.netWei < filter.minNetProfitWei) return false;
   if (filter.tokens !== null && !anyIn(opp.tokenPath, filter.tokens)) return false;

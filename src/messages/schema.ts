@@ -262,7 +262,7 @@ const STRUCTURES: readonly (readonly string[])[] = [
   ['token', 'delta'],
   [
     'id', 'kind', 'victimHashes', 'targetBlock', 'pools', 'tokenPath', 'amountIn', 'profit', 'plan', 'timings',
-    'verification', 'simulatedNet', 'rejectReason', 'baseFee', 'gas', 'searcher',
+    'verification', 'simulatedNet', 'rejectReason', 'baseFee', 'gas', 'searcher', 'revision',
   ],
   ['token', 'gross', 'gasCost', 'net', 'grossWei', 'gasCostWei', 'netWei'],
   ['firstSeenNs', 'scoredNs', 'verifiedNs'],

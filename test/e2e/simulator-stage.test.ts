@@ -192,16 +192,22 @@ describe('simulator stage against anvil', () => {
   });
 });
 
-/** Opportunities and simulations in output order with their timestamps zeroed, packed, hashed. */
+/**
+ * Opportunities and simulations in output order with their timestamps zeroed, packed, hashed. A
+ * verification outcome (revision 1) goes out whenever its EVM run ends, so outcomes are taken in id
+ * order after the rest.
+ */
 function canonical(out: Message[]): { digest: string; count: number } {
   const packr = createPackr();
   const parts: Buffer[] = [];
+  const outcomes: Opportunity[] = [];
   let count = 0;
   for (const msg of out) {
     if (msg.kind === Kind.Opportunity) {
       const o = structuredClone(msg.data as Opportunity);
       o.timings = { firstSeenNs: 0, scoredNs: 0, verifiedNs: 0 };
-      parts.push(packr.pack(o));
+      if (o.revision > 0) outcomes.push(o);
+      else parts.push(packr.pack(o));
       count++;
     } else if (msg.kind === Kind.SimulatedTx) {
       const s = structuredClone(msg.data as SimulatedTx);
@@ -210,6 +216,7 @@ function canonical(out: Message[]): { digest: string; count: number } {
       parts.push(packr.pack(s));
     }
   }
+  for (const o of outcomes.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) parts.push(packr.pack(o));
   return { digest: createHash('sha256').update(Buffer.concat(parts)).digest('hex'), count };
 }
 

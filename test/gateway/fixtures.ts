@@ -37,6 +37,9 @@ export function testOpportunity(fields: Partial<Opportunity> & { netWei?: bigint
     gas: [null],
     searcher: addr(0x5ea),
     ...rest,
+    // Verified is always a verification's outcome (revision 1); the rest default to when scored
+    // (a `rejected` one to rejected at once, which the default filter leaves out).
+    revision: rest.revision ?? ((rest.verification ?? 'verified') === 'verified' ? 1 : 0),
   };
 }
 

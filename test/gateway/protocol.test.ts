@@ -170,4 +170,15 @@ describe('matches', () => {
     assert.equal(matches(pending, null), true);
     assert.equal(matches(pending, parseFilter({ kinds: ['backrun-arbitrage'] })), true);
   });
+
+  it('behavior: the outcome of a pending opportunity always follows it, verified or rejected; rejected at once only with includeRejected', () => {
+    const outcome: Opportunity = testOpportunity({ verification: 'rejected', rejectReason: 'stale', revision: 1 });
+    const atOnce: Opportunity = testOpportunity({ verification: 'rejected', rejectReason: 'victim-nonce', revision: 0 });
+    assert.equal(matches(outcome, null), true);
+    assert.equal(matches(outcome, parseFilter({ kinds: ['backrun-arbitrage'] })), true);
+    assert.equal(matches(outcome, parseFilter({ kinds: ['v2-sandwich'] })), false);
+    assert.equal(matches(atOnce, null), false);
+    assert.equal(matches(atOnce, parseFilter({ kinds: ['backrun-arbitrage'] })), false);
+    assert.equal(matches(atOnce, parseFilter({ includeRejected: true })), true);
+  });
 });

@@ -52,7 +52,7 @@ describe('schema', () => {
         { kind: 'v2-pair-swap', pair: '0x' + '11'.repeat(20), amount0Out: 0n, amount1Out: 9n, to: null },
       ],
       timings: { firstSeenNs: 123, scoredNs: 456, verifiedNs: 789 }, verification: 'verified', simulatedNet: -1n, rejectReason: null, baseFee: 7n,
-      gas: [{ gasUsed: 100_000n, gasLimit: 120_000n, priorityFee: 3n }, null, { gasUsed: 1n, gasLimit: 2n, priorityFee: 0n }], searcher: '0x' + '55'.repeat(20),
+      gas: [{ gasUsed: 100_000n, gasLimit: 120_000n, priorityFee: 3n }, null, { gasUsed: 1n, gasLimit: 2n, priorityFee: 0n }], searcher: '0x' + '55'.repeat(20), revision: 1,
     };
     assert.deepEqual(roundTrip(opp), opp);
   });

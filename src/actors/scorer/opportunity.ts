@@ -92,7 +92,12 @@ export interface PlanGas {
   priorityFee: bigint;
 }
 
-/** Where the EVM check of a candidate stands (issue 4, item 5). */
+/**
+ * Where the EVM check of a candidate stands (issue 4, item 5). An opportunity leaves the scorer as
+ * soon as it is scored: `unverified` (not sent to verification), `pending` (verification queued;
+ * its outcome follows as revision 1, `verified` or `rejected`), or `rejected` at once (a victim's
+ * sender nonce already known to be wrong).
+ */
 export type VerificationStatus = 'unverified' | 'pending' | 'verified' | 'rejected';
 
 /** A scored MEV opportunity. Amounts are bigint wei/token units; addresses lowercase 0x-hex. */
@@ -120,6 +125,11 @@ export interface Opportunity {
   gas: (PlanGas | null)[];
   /** Account the plan's transactions are sent from (the scorer's configured searcher), or null. */
   searcher: string | null;
+  /**
+   * 0 for the record emitted when scored; 1 for the verification outcome of a `pending` one, a
+   * second record with the same id (measured gas, `simulatedNet`, `verified` or `rejected`).
+   */
+  revision: number;
 }
 
 /**

@@ -26,7 +26,7 @@ const VERIFY_GAS_LIMIT = 1_500_000n;
 
 
 interface Verification {
-  entry: OutputSlot;
+  /** Revision 1 of a `pending` opportunity: a copy the verification fills in, emitted when it ends. */
   opp: Opportunity;
   victims: Map<string, DecodedTx>;
   head: BlockEvent;
@@ -61,6 +61,8 @@ export class Scorer implements Actor {
   private readonly weth: string;
   private readonly waiting: Verification[] = [];
   private running = 0;
+  /** Waiters for every queued and running verification to end (graceful stop). */
+  private readonly onIdle: (() => void)[] = [];
   /** Victims' senders' nonces on the head `noncesAt`, read before verifying. */
   private readonly nonces = new Map<string, bigint>();
   private noncesAt = -1;
@@ -191,9 +193,12 @@ export class Scorer implements Actor {
       e.records.push([Kind.Opportunity, opp, e.records.length]);
       if (this.pool !== null) {
         // The victim's sender nonce on this head is already known and differs: rejected at once,
-        // without taking a verification slot.
+        // without taking a verification slot. Only when slots are capped: whether the nonce is known
+        // yet depends on timing, and without caps the verification finds the same gap before any EVM
+        // run, so the output stays the same from run to run.
         const victims = new Map([[tx.hash, tx]]);
-        const gap = this.noncesAt === this.head!.number ? this.knownNonceGap(opp, victims) : null;
+        const capped = this.ctx.config.verifyPerBlock > 0 || this.ctx.config.verifyMaxQueue > 0;
+        const gap = capped && this.noncesAt === this.head!.number ? this.knownNonceGap(opp, victims) : null;
         if (gap !== null) {
           this.reject(opp, gap);
           continue;
@@ -214,10 +219,12 @@ export class Scorer implements Actor {
           continue;
         }
         this.verifyCount++;
+        // Revision 0 goes out now as `pending`; nothing waits for the verification, whose outcome
+        // follows as revision 1 (a copy, so the record already queued is never changed under it).
         opp.verification = 'pending';
-        e.open++;
         const head = this.head!;
-        const v: Verification = { entry: e, opp, victims, head, gap: this.nonceGap(opp, victims, head) };
+        const upd: Opportunity = { ...opp, revision: 1, timings: { ...opp.timings }, gas: opp.gas.map((g) => (g === null ? null : { ...g })) };
+        const v: Verification = { opp: upd, victims, head, gap: this.nonceGap(upd, victims, head) };
         v.gap.catch(() => {}); // awaited at dispatch; a rejection there is the stage failing
         this.waiting.push(v);
       }
@@ -245,6 +252,7 @@ export class Scorer implements Actor {
           this.running--;
           this.startVerifications();
           this.flush();
+          if (this.running === 0 && this.waiting.length === 0) for (const done of this.onIdle.splice(0)) done();
         });
     }
   }
@@ -353,7 +361,7 @@ export class Scorer implements Actor {
       this.ctx.metrics.countKeyed('verify', 'verified');
       recordNs(this.h.verified, now - v.opp.timings.firstSeenNs);
     }
-    v.entry.open--;
+    this.out.late(Kind.Opportunity, v.opp, v.opp.timings.firstSeenNs);
   }
 
   /** Marks `opp` rejected with `reason` and counts `verify.rejected.<reason's first word>`. */
@@ -405,6 +413,8 @@ export class Scorer implements Actor {
   }
 
   async onStop(): Promise<void> {
+    // Outcomes of verifications still queued or running go out before the stage stops.
+    if (this.running > 0 || this.waiting.length > 0) await new Promise<void>((res) => this.onIdle.push(res));
     await this.out.drain();
     await this.pool?.close();
   }

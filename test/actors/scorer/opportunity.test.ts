@@ -6,7 +6,7 @@ function opp(id: string, netWei: bigint): Opportunity {
   return {
     id, kind: 'v2-sandwich', victimHashes: [], targetBlock: 1, pools: [], tokenPath: [], amountIn: 1n,
     profit: { token: '0x', gross: 0n, gasCost: 0n, net: netWei, grossWei: 0n, gasCostWei: 0n, netWei },
-    plan: [], timings: { firstSeenNs: 0, scoredNs: 0, verifiedNs: 0 }, verification: 'unverified', simulatedNet: null, rejectReason: null, baseFee: 0n, gas: [], searcher: null,
+    plan: [], timings: { firstSeenNs: 0, scoredNs: 0, verifiedNs: 0 }, verification: 'unverified', simulatedNet: null, rejectReason: null, baseFee: 0n, gas: [], searcher: null, revision: 0,
   };
 }
 

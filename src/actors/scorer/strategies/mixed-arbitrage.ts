@@ -398,6 +398,7 @@ export function planMixedArbitrage(cycle: readonly MixedHop[], startToken: strin
     plan,
     timings: { firstSeenNs: ctx.firstSeenNs, scoredNs: ctx.nowNs, verifiedNs: 0 },
     verification: 'unverified',
+    revision: 0,
     simulatedNet: null,
     rejectReason: null,
     baseFee: 0n,

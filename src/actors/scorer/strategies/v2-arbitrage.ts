@@ -295,6 +295,7 @@ export function planV2Arbitrage(pairs: readonly V2PairState[], startToken: strin
     plan,
     timings: { firstSeenNs: ctx.firstSeenNs, scoredNs: ctx.nowNs, verifiedNs: 0 },
     verification: 'unverified',
+    revision: 0,
     simulatedNet: null,
     rejectReason: null,
     baseFee: 0n,
