@@ -4,12 +4,16 @@ import type { Kind } from './messages/schema.js';
 import { type EngineConfig, validateConfig } from './runtime/config.js';
 import type { OrionError } from './runtime/errors.js';
 import { type Logger, createLogger } from './runtime/log.js';
+import { monoNs } from './runtime/clock.js';
 import { type Percentiles, createHistogram, percentilesUs, recordNs } from './runtime/metrics.js';
 import type { RingBuffer } from './runtime/ring/ring-buffer.js';
 import { type PipelineSpec, type StageSpec, Supervisor } from './runtime/supervisor.js';
 
 /** The five stages, in pipeline order. */
 export const STAGES = ['ingest', 'decoder', 'simulator', 'scorer', 'submitter'] as const;
+
+/** Longest the main thread's sinks hold the event loop before giving it a turn (ns). */
+const SINK_SLICE_NS = 500_000;
 
 /** Ring the main thread consumes: the submitter's output. */
 export const RESULTS_RING = 'results';
@@ -286,6 +290,7 @@ export class Engine {
         continue;
       }
       reader.rewindRaw();
+      let sliceStart = monoNs();
       while (reader.nextRaw(raw)) {
         const id = recordId(raw.seq, raw.sub);
         if (id <= lastId) {
@@ -301,6 +306,16 @@ export class Engine {
         if (handlers.length === 0) continue;
         const msg: Message = { kind: raw.kind, seq: raw.seq, sub: raw.sub, firstSeenNs: raw.firstSeenNs, enqueueNs: raw.enqueueNs, data: reader.decodeRaw(raw) };
         for (const h of handlers) this.call(h, msg);
+        // While records keep coming, waitForDataAsync resolves in a microtask and the event loop
+        // would never turn: the gateway's sockets (uWS sends what was published at the end of a
+        // turn) and HTTP would wait for the whole backlog. Give the loop a turn every slice.
+        if (monoNs() - sliceStart > SINK_SLICE_NS) {
+          ring.commit(lastId);
+          await new Promise<void>((res) => setImmediate(res));
+          if (this.closed || this.supervisor.error()) return;
+          reader.rewindRaw();
+          sliceStart = monoNs();
+        }
       }
       ring.commit(lastId);
     }

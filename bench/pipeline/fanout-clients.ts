@@ -10,12 +10,16 @@
  *   publish), read off the raw bytes with `Buffer.indexOf` so 200 clients in one process keep up;
  *   every VALIDATE_EVERY-th frame of each client is parsed in full and checked.
  * - `latency`: every frame parsed in full; receive time − first-seen, − scored and − verified, per
- *   verification outcome.
+ *   path (see {@link pathOf}), and each frame's id, revision and arrival time.
  *
  * Parent → child: `connect`, `window` (start counting), `end` (wait for quiet, report the window),
  * `progress` (report deliveries every n ms, for the parent's flow control), `summary` (percentiles
  * per label over every window), `close`. The child exits when the parent goes away.
+ * {@link ClientsProcess} is the parent's side; importing this module runs no client.
  */
+import { type ChildProcess, fork } from 'node:child_process';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { monoNs } from '../../src/runtime/clock.js';
 import { type Percentiles, createHistogram, percentilesUs, recordNs } from '../../src/runtime/metrics.js';
@@ -25,7 +29,8 @@ export type ClientCommand =
   | { op: 'connect'; group: string; url: string; key: string; count: number; mode: 'fanout' | 'latency' }
   | { op: 'window'; group: string; label: string }
   | { op: 'progress'; everyMs: number }
-  | { op: 'end' }
+  /** Report once no frame has arrived for `quietMs` (default 60; 0 at once, for a stream that never pauses). */
+  | { op: 'end'; quietMs?: number }
   | { op: 'summary' }
   | { op: 'close' };
 
@@ -42,12 +47,17 @@ export interface WindowReport {
   /** Frames parsed in full and checked, and how many failed the check. */
   validated: number;
   invalid: number;
-  /** This process's CPU time over the window (user + system), ms. */
+  /** This process's CPU time over the window (user + system), ms, and of which in the kernel. */
   cpuMs: number;
+  sysMs: number;
+  /** This process's event-loop delay over the window (µs): how far the clients themselves fell behind. */
+  loopDelayUs: { p50: number; p99: number; max: number };
   /** From `window` to the last frame, ms. */
   wallMs: number;
   /** Clients of the group whose socket closed. */
   closed: number;
+  /** Fanout mode: receive − scoredNs over this window alone (the label's histogram pools every window). */
+  latencyUs: Percentiles;
 }
 
 /** Replies to the parent. */
@@ -56,12 +66,12 @@ export type ClientReply =
   | { type: 'window-ready' }
   | { type: 'progress'; delivered: number }
   | WindowReport
-  | { type: 'summary'; latencyUs: Record<string, Percentiles>; frames: Record<string, number> }
+  | { type: 'summary'; latencyUs: Record<string, Percentiles>; frames: Record<string, number>; arrivals: Record<string, [id: string, recvNs: number][]> }
   | { type: 'closed' }
   | { type: 'error'; message: string };
 
 /** Frames of each client fully parsed and checked in fanout mode (the rest are read with indexOf). */
-const VALIDATE_EVERY = 50;
+const VALIDATE_EVERY = 100;
 const SCORED = Buffer.from('"scoredNs":');
 /** `end` waits until no frame has arrived for this long. */
 const QUIET_MS = 60;
@@ -74,11 +84,16 @@ interface Client {
   closed: boolean;
 }
 
+const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+
 type Histogram = ReturnType<typeof createHistogram>;
 
 const clients: Client[] = [];
 const histograms = new Map<string, Histogram>();
+const windowHistogram = createHistogram();
 const frames: Record<string, number> = {};
+/** Latency mode: each frame's `id/revision` and arrival time, per label, for the parent to match with its own stamps. */
+const arrivals: Record<string, [string, number][]> = {};
 let label = '';
 let activeGroup = '';
 let delivered = 0;
@@ -100,10 +115,16 @@ function histogram(name: string): Histogram {
   return h;
 }
 
+/** Where the stamp was in the last frame: frames of one run share a layout, so the search starts just before it. */
+let scoredHint = 0;
+
 /** The integer after `"scoredNs":` in a frame's bytes, or -1. */
 function scoredNsOf(buf: Buffer): number {
-  const at = buf.indexOf(SCORED);
+  // A search from the start crossed ~1.4 KB per frame and was a quarter of this process's CPU.
+  let at = buf.indexOf(SCORED, scoredHint > 64 ? scoredHint - 64 : 0);
+  if (at < 0 && scoredHint > 64) at = buf.indexOf(SCORED);
   if (at < 0) return -1;
+  scoredHint = at;
   let v = 0;
   let i = at + SCORED.length;
   for (let b = buf[i]!; b >= 48 && b <= 57; b = buf[++i]!) v = v * 10 + (b - 48);
@@ -144,14 +165,25 @@ function onFanoutFrame(c: Client, data: Buffer, now: number): void {
   delivered++;
   lastFrameAt = now;
   recordNs(histogram(label), now - scoredNs);
+  recordNs(windowHistogram, now - scoredNs);
   if (c.received % VALIDATE_EVERY === 0) {
     validated++;
     if (!valid(data.toString('utf8'), scoredNs)) invalid++;
   }
 }
 
+/**
+ * How an opportunity frame got here: `closed-form` when it left the scorer as soon as it was scored
+ * (`unverified`, or `pending` with its verification outcome to follow), `verified` or `rejected`
+ * for a verification outcome (a later revision, or, where the scorer holds a candidate until it is
+ * verified, the one record).
+ */
+export function pathOf(verification: string): 'closed-form' | 'verified' | 'rejected' {
+  return verification === 'verified' ? 'verified' : verification === 'rejected' ? 'rejected' : 'closed-form';
+}
+
 function onLatencyFrame(c: Client, data: Buffer, now: number): void {
-  let f: { type: string; data?: { kind: string; verification: string; timings: { firstSeenNs: number; scoredNs: number; verifiedNs: number } } };
+  let f: { type: string; data?: { id: string; revision?: number; kind: string; verification: string; timings: { firstSeenNs: number; scoredNs: number; verifiedNs: number } } };
   try {
     f = JSON.parse(data.toString('utf8'));
   } catch {
@@ -164,15 +196,17 @@ function onLatencyFrame(c: Client, data: Buffer, now: number): void {
   delivered++;
   validated++;
   lastFrameAt = now;
-  const { verification, kind, timings: t } = f.data;
+  const { id, revision, verification, kind, timings: t } = f.data;
+  (arrivals[label] ??= []).push([`${id}/${revision ?? 0}`, now]);
   frames[`${verification}.${kind}`] = (frames[`${verification}.${kind}`] ?? 0) + 1;
+  const path = pathOf(verification);
   if (!(t.firstSeenNs > 0 && t.scoredNs >= t.firstSeenNs)) {
     invalid++;
     return;
   }
-  recordNs(histogram(`${label}/seen/${verification}`), now - t.firstSeenNs);
-  recordNs(histogram(`${label}/scored/${verification}`), now - t.scoredNs);
-  if (t.verifiedNs > 0) recordNs(histogram(`${label}/verified/${verification}`), now - t.verifiedNs);
+  recordNs(histogram(`${label}/seen/${path}`), now - t.firstSeenNs);
+  recordNs(histogram(`${label}/scored/${path}`), now - t.scoredNs);
+  if (t.verifiedNs > 0) recordNs(histogram(`${label}/verified/${path}`), now - t.verifiedNs);
 }
 
 function connectOne(url: string, key: string, group: string): Promise<Client> {
@@ -218,10 +252,10 @@ async function connect(cmd: Extract<ClientCommand, { op: 'connect' }>): Promise<
   send({ type: 'connected', group: cmd.group, clients: cmd.count, ms: Math.round(performance.now() - t0) });
 }
 
-async function endWindow(): Promise<void> {
+async function endWindow(quietMs: number): Promise<void> {
   const t0 = performance.now();
-  // In-flight frames still count: wait until the sockets have been quiet for QUIET_MS.
-  while (performance.now() - t0 < QUIET_MAX_MS && (monoNs() - Math.max(lastFrameAt, windowStartAt)) / 1e6 < QUIET_MS) await new Promise((r) => setTimeout(r, 10));
+  // In-flight frames still count: wait until the sockets have been quiet for quietMs.
+  while (performance.now() - t0 < QUIET_MAX_MS && (monoNs() - Math.max(lastFrameAt, windowStartAt)) / 1e6 < quietMs) await new Promise((r) => setTimeout(r, 10));
   const cpu = process.cpuUsage(cpuAtStart);
   const mine = clients.filter((c) => c.group === activeGroup);
   const counts = mine.map((c) => c.received);
@@ -235,14 +269,16 @@ async function endWindow(): Promise<void> {
     validated,
     invalid,
     cpuMs: (cpu.user + cpu.system) / 1000,
+    sysMs: cpu.system / 1000,
+    loopDelayUs: { p50: loopDelay.percentile(50) / 1000, p99: loopDelay.percentile(99) / 1000, max: loopDelay.max / 1000 },
     wallMs: (Math.max(lastFrameAt, windowStartAt) - windowStartAt) / 1e6,
     closed: mine.filter((c) => c.closed).length,
+    latencyUs: percentilesUs(windowHistogram),
   });
   activeGroup = '';
 }
 
-process.on('disconnect', () => process.exit(0));
-process.on('message', (cmd: ClientCommand) => {
+function onCommand(cmd: ClientCommand): void {
   switch (cmd.op) {
     case 'connect':
       connect(cmd).catch((err: Error) => send({ type: 'error', message: err.message }));
@@ -254,6 +290,8 @@ process.on('message', (cmd: ClientCommand) => {
       for (const c of clients) c.received = 0;
       windowStartAt = lastFrameAt = monoNs();
       cpuAtStart = process.cpuUsage();
+      loopDelay.reset();
+      windowHistogram.reset();
       send({ type: 'window-ready' });
       return;
     case 'progress':
@@ -263,12 +301,12 @@ process.on('message', (cmd: ClientCommand) => {
     case 'end':
       if (progressTimer) clearInterval(progressTimer);
       progressTimer = null;
-      void endWindow();
+      void endWindow(cmd.quietMs ?? QUIET_MS);
       return;
     case 'summary': {
       const latencyUs: Record<string, Percentiles> = {};
       for (const [name, h] of histograms) latencyUs[name] = percentilesUs(h);
-      send({ type: 'summary', latencyUs, frames });
+      send({ type: 'summary', latencyUs, frames, arrivals });
       return;
     }
     case 'close':
@@ -277,4 +315,80 @@ process.on('message', (cmd: ClientCommand) => {
       process.disconnect?.();
       return;
   }
-});
+}
+
+// Forked as a script: be the client process. Imported (by a benchmark): only the driver below.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  loopDelay.enable();
+  process.on('disconnect', () => process.exit(0));
+  process.on('message', onCommand);
+}
+
+/** The parent's side: forks this script and drives it by request and reply over IPC. */
+export class ClientsProcess {
+  private readonly child: ChildProcess;
+  private waiting: { type: string; resolve: (m: ClientReply) => void; reject: (e: Error) => void } | null = null;
+  /** Called with the clients' delivery count while `progress` reports run. */
+  onProgress: ((delivered: number) => void) | null = null;
+
+  constructor() {
+    // ORION_BENCH_CLIENT_PROF=1 writes a CPU profile of the client process to /tmp/orion-client-prof.
+    const execArgv = process.env.ORION_BENCH_CLIENT_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/orion-client-prof'] : [];
+    this.child = fork(fileURLToPath(import.meta.url), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
+    this.child.on('message', (m: ClientReply) => {
+      if (m.type === 'progress') {
+        this.onProgress?.(m.delivered);
+        return;
+      }
+      const w = this.waiting;
+      if (w === null) return;
+      this.waiting = null;
+      if (m.type === 'error') w.reject(new Error(`client process: ${m.message}`));
+      else if (m.type !== w.type) w.reject(new Error(`client process answered ${m.type}, expected ${w.type}`));
+      else w.resolve(m);
+    });
+    this.child.on('exit', (code, signal) => this.waiting?.reject(new Error(`client process exited (${code ?? signal})`)));
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Sends a command that has no reply. */
+  tell(cmd: ClientCommand): void {
+    this.child.send(cmd);
+  }
+
+  /** Sends a command and resolves with its reply of type `type`. */
+  ask<T extends ClientReply['type']>(cmd: ClientCommand, type: T, timeoutMs = 30_000): Promise<Extract<ClientReply, { type: T }>> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`client process: no ${type} within ${timeoutMs} ms`)), timeoutMs);
+      this.waiting = {
+        type,
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m as Extract<ClientReply, { type: T }>);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+      this.child.send(cmd);
+    });
+  }
+
+  /** Closes every client socket and waits for the process to exit (killed after 3 s). */
+  async close(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((r) => this.child.once('exit', r));
+    try {
+      if (this.child.connected) await this.ask({ op: 'close' }, 'closed', 5000);
+    } catch {
+      // it is going away regardless
+    }
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 3000);
+    await exited;
+    clearTimeout(timer);
+  }
+}

@@ -121,9 +121,11 @@ export class Scorer implements Actor {
         const sim = msg.data as SimulatedTx;
         this.score(e, sim.tx, sim);
       } else m.countKeyed('skip.kind', String(msg.kind));
+      // Each opportunity goes out (and its verification starts) as soon as it is scored, not when
+      // the batch ends: a batch of a few hundred records takes tens of milliseconds to score.
+      this.startVerifications();
+      this.flush();
     }
-    this.startVerifications();
-    this.flush();
     this.discoverPools();
   }
 
