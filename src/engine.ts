@@ -1,3 +1,4 @@
+import { controlBuffer, secretsBuffer } from './actors/submitter/control.js';
 import { RecordReader } from './messages/codec.js';
 import { type Envelope, type Message, type RawMessage, recordId } from './messages/envelope.js';
 import type { Kind } from './messages/schema.js';
@@ -56,6 +57,8 @@ export interface LivePipelineOptions {
    * pass-through stand-in for the submitter until its issue lands.
    */
   until?: 'decoder' | 'simulator' | 'scorer' | 'submitter';
+  /** Shared memory of the submitter: its keys ({@link secretsBuffer}) and operator control ({@link controlBuffer}). */
+  submitterShared?: { secrets: SharedArrayBuffer; control: SharedArrayBuffer };
   /**
    * The decoder also offers every decoded transaction (before its early filter) to the
    * {@link TX_TAP_RING}, for the gateway's `txs` topic. A full tap ring drops (counted): a slow
@@ -90,6 +93,7 @@ export function livePipeline(config: EngineConfig, opts: LivePipelineOptions = {
     decoder: new URL('./actors/decoder/decoder.worker.js', import.meta.url),
     simulator: new URL('./actors/simulator/simulator.worker.js', import.meta.url),
     scorer: new URL('./actors/scorer/scorer.worker.js', import.meta.url),
+    submitter: new URL('./actors/submitter/submitter.worker.js', import.meta.url),
   };
   const chainId = opts.chainId ?? config.decoder.chainId;
   const txTap = opts.txTap === true && names.length > 2;
@@ -97,6 +101,11 @@ export function livePipeline(config: EngineConfig, opts: LivePipelineOptions = {
     ingest: { ...config.ingest, chainId },
     decoder: { ...config.decoder, tap: txTap },
   };
+  if (names.includes('submitter')) {
+    const url = stateRpcUrl(config, config.submitter.rpcUrl);
+    if (url === null) throw new TypeError('config.submitter.rpcUrl: the submitter reads nonces, blocks and receipts from a node; set it or add an rpc-ws ingest source');
+    configs.submitter = { ...config.submitter, rpcUrl: url, chainId: config.submitter.chainId ?? chainId ?? 1, weth: config.scorer.weth.toLowerCase() };
+  }
   if (names.includes('simulator')) {
     const simUrl = stateRpcUrl(config, config.simulator.rpcUrl);
     const scoreUrl = stateRpcUrl(config, config.scorer.rpcUrl);
@@ -112,9 +121,18 @@ export function livePipeline(config: EngineConfig, opts: LivePipelineOptions = {
     config: configs[name] ?? { workNs: 0, io: false, faults: [] },
     ...(i === 0 ? {} : { input: rings[i - 1] }),
     outputs: (name === 'decoder' && txTap ? { out: rings[i]!, tap: TX_TAP_RING } : { out: rings[i]! }) as Record<string, string>,
+    ...(name === 'submitter' ? { shared: { ...(opts.submitterShared ?? { secrets: secretsBuffer({}), control: controlBuffer() }) } } : {}),
   }));
   const all = txTap ? [...rings, TX_TAP_RING] : rings;
   return { rings: Object.fromEntries(all.map((r) => [r, config.ring.capacityBytes])), stages };
+}
+
+/** 32 key bytes from 0x-hex; the error never quotes the key. */
+function keyBytes(hex: string | null | undefined, what: string): Uint8Array | null {
+  if (hex === undefined || hex === null || hex === '') return null;
+  const s = hex.startsWith('0x') || hex.startsWith('0X') ? hex.slice(2) : hex;
+  if (!/^[0-9a-fA-F]{64}$/.test(s)) throw new TypeError(`${what} must be a 32-byte key as 64 hex digits (0x optional)`);
+  return Uint8Array.from(Buffer.from(s, 'hex'));
 }
 
 /** Per-stage figures in {@link EngineStats}. */
@@ -156,6 +174,14 @@ export interface EngineOptions {
   io?: boolean;
   /** Live pipeline: feed {@link Engine.onTx} from the decoder's tap (default: `config.gateway.enabled`). */
   txTap?: boolean;
+  /**
+   * The submitter's signing key (0x-hex, 32 bytes): with it (and `config.submitter.mode` `auto`) it
+   * sends; without, it runs dry. Handed to the submitter's thread in shared memory, never in a config
+   * slice; the CLI reads it from `ORION_PRIVATE_KEY`.
+   */
+  signerKey?: string | null;
+  /** Key that signs relay requests (`X-Flashbots-Signature`); default a random one per run. */
+  relayAuthKey?: string | null;
 }
 
 /**
@@ -183,9 +209,14 @@ export class Engine {
   constructor(config: EngineConfig = validateConfig(), opts: EngineOptions = {}) {
     this.config = config;
     this.log = opts.logger ?? createLogger('engine', config.log.level);
-    const spec = opts.pipeline ?? (config.pipeline === 'synthetic' ? syntheticPipeline(config, { io: opts.io ?? false }) : livePipeline(config, { txTap: opts.txTap ?? config.gateway.enabled }));
+    this.control = controlBuffer();
+    const submitterShared = { secrets: secretsBuffer({ signer: keyBytes(opts.signerKey, 'signerKey'), relayAuth: keyBytes(opts.relayAuthKey, 'relayAuthKey') }), control: this.control };
+    const spec = opts.pipeline ?? (config.pipeline === 'synthetic' ? syntheticPipeline(config, { io: opts.io ?? false }) : livePipeline(config, { txTap: opts.txTap ?? config.gateway.enabled, submitterShared }));
     this.supervisor = new Supervisor(spec, config, this.log);
   }
+
+  /** The submitter's operator control and published state ({@link readControl}, {@link requestControl}). */
+  readonly control: SharedArrayBuffer;
 
   /** Calls `handler` on the main thread for every record the last stage outputs, in order, once. */
   onOutput(handler: (msg: Message) => void): void {

@@ -101,6 +101,8 @@ export async function demo(argv: string[]): Promise<void> {
 
   let devnet: Devnet | null = null;
   let traffic: TrafficRun | null = null;
+  // A node of your own (--rpc) sends only with ORION_PRIVATE_KEY; without, the submitter runs dry.
+  let signerKey: string | null = process.env.ORION_PRIVATE_KEY ?? null;
   const overrides: ConfigInput = {};
   // The demo key joins the keys of the config file and ORION_API_KEYS (hashed; the key itself is only printed).
   const gatewayFor = (c: EngineConfig): ConfigInput['gateway'] => ({
@@ -140,7 +142,14 @@ export async function demo(argv: string[]): Promise<void> {
         const dc = devnetEngineConfig(devnet);
         routers = [...routers, ...(dc.decoder!.routers as typeof routers)];
         chainId = anvil.chainId;
-        Object.assign(overrides, { simulator: { ...dc.simulator, ...overrides.simulator }, scorer: { ...dc.scorer, ...overrides.scorer } });
+        // The submitter signs with the devnet's searcher key and sends through the private-RPC
+        // route to anvil, so the demo shows real inclusion and realized profit.
+        signerKey = devnet.searcherKey;
+        Object.assign(overrides, {
+          simulator: { ...dc.simulator, ...overrides.simulator },
+          scorer: { ...dc.scorer, ...overrides.scorer },
+          submitter: { strategy: 'private-rpc', privateRpc: { url: anvil.rpcUrl, method: 'eth_sendRawTransaction' }, ...overrides.submitter },
+        });
         log(`devnet ready in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${anvil.rpcUrl} (pid ${anvil.pid}), ${deployment.tokens.length} tokens, ${deployment.v2.reduce((n, v) => n + v.pairs.length, 0)} V2 pairs on ${deployment.v2.length} factories, ${deployment.v3?.pools.length ?? 0} V3 pools`);
         traffic = devnet.traffic({ rate: rate ?? 50, keepRecords: false });
       } catch (err) {
@@ -176,6 +185,7 @@ export async function demo(argv: string[]): Promise<void> {
     durationSec: duration,
     json: values.json,
     gateway: true,
+    signerKey,
     showKey: { key: apiKey, role: 'admin' },
     what,
     onStarted: async () => {

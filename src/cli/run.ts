@@ -24,7 +24,9 @@ Options:
   --json            Print the summary as one JSON object on stdout
   -h, --help        Show this help
 
-Environment: ORION_API_KEYS, ORION_WAIT_STRATEGY, ORION_LOG_LEVEL, ORION_DEAD_LETTER_PATH.
+Environment: ORION_PRIVATE_KEY (the searcher's signing key: without it the submitter runs dry,
+building, signing nothing and recording every bundle it would send), ORION_API_KEYS,
+ORION_WAIT_STRATEGY, ORION_LOG_LEVEL, ORION_DEAD_LETTER_PATH.
 `;
 
 /** `orion run --config FILE`. */
@@ -73,6 +75,7 @@ export async function run(argv: string[]): Promise<void> {
     durationSec: duration,
     json: values.json,
     gateway,
+    signerKey: process.env.ORION_PRIVATE_KEY ?? null,
     what: first ? `${first.kind} ${first.kind === 'rpc-ws' ? first.url : first.path}${config.ingest.sources.length > 1 ? ` and ${config.ingest.sources.length - 1} more` : ''}` : 'synthetic stages',
     cleanup: async () => {},
   });

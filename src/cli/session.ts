@@ -3,6 +3,7 @@
  * or a signal arrives, show a one-line progress summary, then drain and summarize.
  */
 import type { Opportunity } from '../actors/scorer/opportunity.js';
+import type { Submission } from '../actors/submitter/submission.js';
 import { Engine, type EngineStats } from '../engine.js';
 import { Gateway, type GatewayAddress } from '../gateway/gateway.js';
 import { Kind } from '../messages/schema.js';
@@ -37,6 +38,63 @@ export interface RunSummary {
   decoder?: { decoded: number; rejected: Record<string, number>; filtered: Record<string, number>; intents: Record<string, number>; blocks: number };
   traffic?: { sent: number; accepted: number; achievedRate: number };
   gateway?: { url: string; framesSent: Record<string, number>; framesDropped: number; clientsAtEnd: number };
+  /** Submissions by outcome (live modes): sent, and of those included, missed, reverted, replaced. */
+  submissions?: { sent: number; included: number; missed: number; reverted: number; replaced: number; failed: number; dryRun: number; skipped: number };
+  /** Realized net profit of the included (and reverted) submissions, from their receipts (wei, decimal string). */
+  realizedNetProfitWei?: string;
+  /** The predicted net profit of the submissions that were included (wei, decimal string). */
+  predictedNetProfitOfIncludedWei?: string;
+}
+
+/** Tally of submission records. */
+interface SubTally {
+  sent: number;
+  included: number;
+  missed: number;
+  reverted: number;
+  replaced: number;
+  failed: number;
+  dryRun: number;
+  skipped: number;
+  realizedNetWei: bigint;
+  predictedOfIncludedWei: bigint;
+}
+
+function tallySubmission(t: SubTally, s: Submission): void {
+  switch (s.status) {
+    case 'sent':
+      t.sent++;
+      break;
+    case 'included':
+      t.included++;
+      t.realizedNetWei += s.realizedNetWei ?? 0n;
+      t.predictedOfIncludedWei += s.predictedNetWei;
+      break;
+    case 'reverted':
+      t.reverted++;
+      t.realizedNetWei += s.realizedNetWei ?? 0n;
+      break;
+    case 'missed':
+      t.missed++;
+      t.realizedNetWei += s.realizedNetWei ?? 0n;
+      break;
+    case 'replaced':
+      t.replaced++;
+      break;
+    case 'failed':
+      t.failed++;
+      break;
+    case 'dry-run':
+      t.dryRun++;
+      break;
+    case 'skipped':
+      t.skipped++;
+      break;
+    case 'reopened':
+      // A reorg took it out of its block: it counts again when it lands.
+      t.included--;
+      break;
+  }
 }
 
 /** Tally of what left the pipeline. */
@@ -136,6 +194,8 @@ export interface SessionOptions {
   gateway: boolean;
   /** Printed with the gateway URL (the demo's generated key); never logged anywhere else. */
   showKey?: { key: string; role: string };
+  /** The submitter's signing key (0x-hex), or null for a dry run. */
+  signerKey?: string | null;
   /** Called once the engine is up (the demo waits for its traffic here). */
   onStarted?: () => Promise<void>;
   /** Called first when stopping (the demo stops its traffic); its result becomes `summary.traffic`. */
@@ -149,10 +209,12 @@ export interface SessionOptions {
 /** Runs the engine and gateway, prints progress on stderr and the summary at the end. */
 export async function runSession(o: SessionOptions): Promise<RunSummary> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  const engine = new Engine(o.config, { txTap: o.gateway });
+  const engine = new Engine(o.config, { txTap: o.gateway, signerKey: o.signerKey ?? null });
+  const subs: SubTally = { sent: 0, included: 0, missed: 0, reverted: 0, replaced: 0, failed: 0, dryRun: 0, skipped: 0, realizedNetWei: 0n, predictedOfIncludedWei: 0n };
   const opps: OppTally = { byKind: {}, rejected: {}, netWei: 0n };
   engine.onOutput((m) => {
     if (m.kind === Kind.Opportunity) tally(opps, m.data as Opportunity);
+    else if (m.kind === Kind.Submission) tallySubmission(subs, m.data as Submission);
   });
   const gateway = o.gateway ? new Gateway({ config: o.config.gateway, log: createLogger('gateway', o.config.log.level), engine }) : null;
   log(`orion: ${Object.keys(engine.stats().stages).join(' → ')} on worker threads (${o.what})${o.durationSec ? `, ${o.durationSec} s` : ', Ctrl-C to stop'}`);
@@ -202,6 +264,11 @@ export async function runSession(o: SessionOptions): Promise<RunSummary> {
       await engine.stop();
       await o.cleanup();
       const s = summarize(engine.stats(), o.mode, opps);
+      if (o.mode !== 'synthetic') {
+        s.submissions = { sent: subs.sent, included: subs.included, missed: subs.missed, reverted: subs.reverted, replaced: subs.replaced, failed: subs.failed, dryRun: subs.dryRun, skipped: subs.skipped };
+        s.realizedNetProfitWei = subs.realizedNetWei.toString();
+        s.predictedNetProfitOfIncludedWei = subs.predictedOfIncludedWei.toString();
+      }
       if (traffic) s.traffic = traffic;
       if (gateway && address) {
         const f = gateway.figures();

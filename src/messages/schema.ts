@@ -3,6 +3,8 @@ import { Packr, Unpackr } from 'msgpackr';
 import type { Opportunity } from '../actors/scorer/opportunity.js';
 
 export type { Opportunity } from '../actors/scorer/opportunity.js';
+import type { Submission } from '../actors/submitter/submission.js';
+export type { Submission } from '../actors/submitter/submission.js';
 
 /**
  * The one message schema of Orion, shared by every thread: the record kinds, their msgpackr
@@ -25,6 +27,8 @@ export const Kind = {
   SimulatedTx: 5,
   /** A scored (and, when configured, EVM-verified) MEV opportunity, from the scorer. */
   Opportunity: 6,
+  /** A state change of a submission (built, sent, included, missed, …), from the submitter. */
+  Submission: 7,
 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
 
@@ -233,6 +237,7 @@ export interface PayloadOf {
   [Kind.DecodedTx]: DecodedTx;
   [Kind.SimulatedTx]: SimulatedTx;
   [Kind.Opportunity]: Opportunity;
+  [Kind.Submission]: Submission;
 }
 
 /**
@@ -267,6 +272,11 @@ const STRUCTURES: readonly (readonly string[])[] = [
   ['token', 'gross', 'gasCost', 'net', 'grossWei', 'gasCostWei', 'netWei'],
   ['firstSeenNs', 'scoredNs', 'verifiedNs'],
   ['gasUsed', 'gasLimit', 'priorityFee'],
+  [
+    'id', 'kind', 'status', 'route', 'protected', 'account', 'txHashes', 'nonces', 'targetBlock',
+    'predictedNetWei', 'realizedNetWei', 'gasPaidWei', 'block', 'reason', 'timings',
+  ],
+  ['firstSeenNs', 'signedNs', 'sentNs'],
 ];
 
 /** sha256 over the version, kinds and structures; identical in every thread of one build. */

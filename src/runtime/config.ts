@@ -8,6 +8,7 @@ const RPC_WS_TUNING = ['fetchBatch', 'fetchDelayMs', 'backfillOnReconnect', 'rec
 import type { IngestConfig } from '../actors/ingest/ingest-config.js';
 import { DEFAULT_SCORER_CONFIG, type ScorerConfig } from '../actors/scorer/scorer-config.js';
 import { DEFAULT_SIMULATOR_CONFIG, type SimulatorConfig } from '../actors/simulator/simulator-config.js';
+import { DEFAULT_SUBMITTER_CONFIG, type SubmitterConfig } from '../actors/submitter/submitter-config.js';
 import { DEFAULT_GATEWAY_CONFIG, type GatewayConfig, ROLES, apiKeysFromEnv } from '../gateway/gateway-config.js';
 import type { WaitStrategyName } from './ring/wait-strategy.js';
 
@@ -56,6 +57,7 @@ export interface EngineConfig {
   decoder: DecoderConfig;
   simulator: SimulatorConfig;
   scorer: ScorerConfig;
+  submitter: SubmitterConfig;
   gateway: GatewayConfig;
   ring: {
     /** Data bytes per ring; a power of two. */
@@ -115,6 +117,7 @@ export const DEFAULT_CONFIG: EngineConfig = deepFreeze({
   },
   simulator: DEFAULT_SIMULATOR_CONFIG,
   scorer: DEFAULT_SCORER_CONFIG,
+  submitter: DEFAULT_SUBMITTER_CONFIG,
   gateway: DEFAULT_GATEWAY_CONFIG,
   ring: { capacityBytes: 1 << 22 },
   wait: { strategy: 'wait', spinMicros: 50 },
@@ -210,6 +213,7 @@ export function validateConfig(input: ConfigInput = {}): EngineConfig {
   validateDecoder(c.decoder);
   validateSimulator(c.simulator);
   validateScorer(c.scorer);
+  validateSubmitter(c.submitter);
   validateGateway(c.gateway);
   const cap = c.ring.capacityBytes;
   int(cap, 'config.ring.capacityBytes', 1024, 1 << 30);
@@ -396,6 +400,60 @@ function validateScorer(s: ScorerConfig): void {
   int(s.gas.limitHeadroomPct, 'config.scorer.gas.limitHeadroomPct', 0, 1000);
   oneOf(s.hardfork, 'config.scorer.hardfork', HARDFORKS);
   if (s.chainId !== null) int(s.chainId, 'config.scorer.chainId', 1);
+}
+
+function validateSubmitter(s: SubmitterConfig): void {
+  const p = 'config.submitter';
+  oneOf(s.mode, `${p}.mode`, ['auto', 'dry-run']);
+  oneOf(s.strategy, `${p}.strategy`, ['hybrid', 'flashbots', 'mev-blocker', 'private-rpc']);
+  if (!Array.isArray(s.relays)) throw new TypeError(`${p}.relays must be an array, got ${describe(s.relays)}`);
+  const names = new Set<string>();
+  s.relays.forEach((r, i) => {
+    const o = fields(r, `${p}.relays[${i}]`, ['name', 'url']);
+    str(o.name, `${p}.relays[${i}].name`);
+    if (names.has(o.name as string)) throw new TypeError(`${p}.relays[${i}].name ${describe(o.name)} is used by another relay`);
+    names.add(o.name as string);
+    httpUrl(o.url, `${p}.relays[${i}].url`);
+    if (o.url === null) throw new TypeError(`${p}.relays[${i}].url must be an http:// or https:// URL`);
+  });
+  httpUrl(s.mevBlockerUrl, `${p}.mevBlockerUrl`);
+  if (s.privateRpc !== null) {
+    const o = fields(s.privateRpc, `${p}.privateRpc`, ['url', 'method']);
+    httpUrl(o.url, `${p}.privateRpc.url`);
+    if (o.url === null) throw new TypeError(`${p}.privateRpc.url must be an http:// or https:// URL`);
+    oneOf(o.method, `${p}.privateRpc.method`, ['eth_sendRawTransaction', 'eth_sendPrivateTransaction']);
+  }
+  httpUrl(s.publicRpcUrl, `${p}.publicRpcUrl`);
+  bool(s.allowPublic, `${p}.allowPublic`);
+  int(s.targetBlocks, `${p}.targetBlocks`, 1, 25);
+  bool(s.callBundle, `${p}.callBundle`);
+  fields(s.hybrid, `${p}.hybrid`, ['largeUsd', 'mediumUsd']);
+  for (const k of ['largeUsd', 'mediumUsd'] as const) {
+    if (typeof s.hybrid[k] !== 'number' || !(s.hybrid[k] >= 0)) throw new TypeError(`${p}.hybrid.${k} must be a non-negative number of USD, got ${describe(s.hybrid[k])}`);
+  }
+  if (s.hybrid.mediumUsd > s.hybrid.largeUsd) throw new RangeError(`${p}.hybrid.mediumUsd (${s.hybrid.mediumUsd}) must not exceed ${p}.hybrid.largeUsd (${s.hybrid.largeUsd})`);
+  if (typeof s.ethUsd !== 'number' || !(s.ethUsd > 0)) throw new TypeError(`${p}.ethUsd must be a positive number, got ${describe(s.ethUsd)}`);
+  const b = fields(s.builderPayment, `${p}.builderPayment`, ['mode', 'shareBps', 'builder']);
+  oneOf(b.mode, `${p}.builderPayment.mode`, ['priority-fee', 'coinbase-transfer']);
+  int(b.shareBps, `${p}.builderPayment.shareBps`, 0, 10_000);
+  if (b.builder !== null) address(b.builder, `${p}.builderPayment.builder`);
+  if (b.mode === 'coinbase-transfer' && b.builder === null) throw new TypeError(`${p}.builderPayment.builder: a coinbase-transfer payment needs the builder's fee recipient address`);
+  bool(s.submitUnverified, `${p}.submitUnverified`);
+  const k = fields(s.breaker, `${p}.breaker`, ['failureThreshold', 'errorRate', 'minRequests', 'windowMs', 'cooldownMs']);
+  int(k.failureThreshold, `${p}.breaker.failureThreshold`, 1, 1_000_000);
+  if (typeof k.errorRate !== 'number' || !(k.errorRate > 0 && k.errorRate <= 1)) throw new TypeError(`${p}.breaker.errorRate must be in (0, 1], got ${describe(k.errorRate)}`);
+  int(k.minRequests, `${p}.breaker.minRequests`, 1, 1_000_000);
+  int(k.windowMs, `${p}.breaker.windowMs`, 1, 86_400_000);
+  int(k.cooldownMs, `${p}.breaker.cooldownMs`, 1, 86_400_000);
+  const g = fields(s.guard, `${p}.guard`, ['maxLossWei', 'maxRevertRate', 'minOutcomes', 'windowMs']);
+  weiString(g.maxLossWei, `${p}.guard.maxLossWei`);
+  if (typeof g.maxRevertRate !== 'number' || !(g.maxRevertRate > 0 && g.maxRevertRate <= 1)) throw new TypeError(`${p}.guard.maxRevertRate must be in (0, 1], got ${describe(g.maxRevertRate)}`);
+  int(g.minOutcomes, `${p}.guard.minOutcomes`, 1, 1_000_000);
+  int(g.windowMs, `${p}.guard.windowMs`, 1, 30 * 86_400_000);
+  str(s.ledgerPath, `${p}.ledgerPath`);
+  int(s.requestTimeoutMs, `${p}.requestTimeoutMs`, 1, 600_000);
+  httpUrl(s.rpcUrl, `${p}.rpcUrl`);
+  if (s.chainId !== null) int(s.chainId, `${p}.chainId`, 1);
 }
 
 function validateGateway(g: GatewayConfig): void {

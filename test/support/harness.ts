@@ -17,6 +17,7 @@ export function testConfig(overrides: ConfigInput = {}) {
     pipeline: 'synthetic',
     log: { level: (process.env.TEST_LOG as 'warn') ?? 'silent' },
     supervisor: { heartbeatIntervalMs: 20, hangTimeoutMs: 400, metricsIntervalMs: 100, deadLetterPath: join(tempDir(), 'dead-letters.jsonl') },
+    submitter: { ledgerPath: join(tempDir(), 'ledger.jsonl') },
   };
   return validateConfig(mergeDeep(base, overrides) as ConfigInput);
 }

@@ -44,7 +44,12 @@ export type TxSpec =
       /** The next pair of a chain, or null for the searcher's own address. */
       to: string | null;
     }
-  | { kind: 'victim'; hash: string }
+  | {
+      kind: 'victim';
+      hash: string;
+      /** The victim's signed bytes (0x-hex, canonical), as a bundle carries them; absent only in hand-built plans. */
+      raw?: string;
+    }
   | {
       /** V3 SwapRouter `exactInputSingle` (sqrtPriceLimitX96 0, recipient the searcher): a plain account cannot pay a pool's swap callback. */
       kind: 'v3-router-exact-input-single';

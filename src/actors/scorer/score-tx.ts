@@ -1,3 +1,4 @@
+import { bytesToHex } from '../../messages/json.js';
 import type { BlockEvent, DecodedTx, SimulatedTx, SwapLeg } from '../../messages/schema.js';
 import { nextBaseFee } from '../simulator/simulate-tx.js';
 import { type Opportunity, type PlanGas, type TokenPrice, WETH_PRICE, compareOpportunities, makeProfit } from './opportunity.js';
@@ -168,6 +169,11 @@ export class ScoringCore {
       if (b !== null) out.push(b);
     }
     if (out.length > 1) out.sort(compareOpportunities);
+    // The victim goes into the bundle as it was signed: its bytes travel with the plan.
+    if (out.length > 0) {
+      const raw = bytesToHex(tx.raw);
+      for (const o of out) for (const st of o.plan) if (st.kind === 'victim' && st.hash === tx.hash) st.raw = raw;
+    }
     return { opportunities: out, skip: out.length === 0 ? 'unprofitable' : null, unknownPools };
   }
 
