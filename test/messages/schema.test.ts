@@ -37,7 +37,7 @@ function assertTx(actual: unknown, expected: SyntheticTx): void {
 describe('schema', () => {
   it('default', () => {
     assert.match(SCHEMA_HASH, /^[0-9a-f]{64}$/);
-    assert.deepEqual(KIND_NAMES, { [Kind.SyntheticTx]: 'SyntheticTx', [Kind.BlockEvent]: 'BlockEvent', [Kind.RawTx]: 'RawTx', [Kind.DecodedTx]: 'DecodedTx', [Kind.SimulatedTx]: 'SimulatedTx', [Kind.Opportunity]: 'Opportunity' });
+    assert.deepEqual(KIND_NAMES, { [Kind.SyntheticTx]: 'SyntheticTx', [Kind.BlockEvent]: 'BlockEvent', [Kind.RawTx]: 'RawTx', [Kind.DecodedTx]: 'DecodedTx', [Kind.SimulatedTx]: 'SimulatedTx', [Kind.Opportunity]: 'Opportunity', [Kind.Submission]: 'Submission' });
     assert.ok(Object.isFrozen(KIND_NAMES));
   });
 
