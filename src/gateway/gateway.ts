@@ -8,15 +8,21 @@ import { pack } from 'msgpackr';
 import * as uWS from 'uWebSockets.js';
 import { nativeBindingError, recoveryBackend } from '../actors/decoder/tx/sender.js';
 import type { Opportunity } from '../actors/scorer/opportunity.js';
-import type { Engine, EngineStats } from '../engine.js';
+import { type SubmitterState, readControl, requestControl } from '../actors/submitter/control.js';
+import { Ledger } from '../actors/submitter/ledger.js';
+import { availableRoutes, chooseRoutes } from '../actors/submitter/route-policy.js';
+import type { Submission } from '../actors/submitter/submission.js';
+import { DEFAULT_SUBMITTER_CONFIG } from '../actors/submitter/submitter-config.js';
+import { type Engine, type EngineStats, stateRpcUrl } from '../engine.js';
 import type { Message } from '../messages/envelope.js';
-import { toJsonValue } from '../messages/json.js';
+import { toJson, toJsonValue } from '../messages/json.js';
 import { type BlockEvent, type DecodedTx, Kind } from '../messages/schema.js';
 import type { Logger } from '../runtime/log.js';
 import { KeyStore, type Principal, presentedKey, roleAtLeast } from './auth.js';
 import type { GatewayConfig, Role } from './gateway-config.js';
 import { EXPOSITION_CONTENT_TYPE, type GatewayFigures, engineExposition } from './prometheus.js';
 import { type ClientOp, type ErrorCode, type OpportunityFilter, ProtocolError, TOPICS, type Topic, matches, parseClientOp } from './protocol.js';
+import { ProtectRpc } from './protect.js';
 import { statusPage } from './status-page.js';
 
 type Encoding = 'json' | 'msgpack';
@@ -41,6 +47,8 @@ export interface Health {
   actors: Record<string, { status: string; restarts: number }>;
   node: { sources: Record<string, 'connected' | 'disconnected' | 'unknown'>; headBlock: number | null; headAgeMs: number | null };
   secp256k1: { native: boolean; error: string | null };
+  /** Whether the submitter sends (a key is loaded) or runs dry, its pause and its route breakers. */
+  submitter: SubmitterState | null;
   clients: number;
   uptimeSec: number;
 }
@@ -91,8 +99,11 @@ export class Gateway {
   private statsTimer: NodeJS.Timeout | null = null;
   private readonly recent: unknown[] = [];
   private head: { number: number; at: number } | null = null;
+  private protect: ProtectRpc | null = null;
+  /** The ledger, read for `/mev/stats` (the submitter's thread writes it). */
+  private ledger: Ledger | null = null;
   private readonly counts = {
-    framesSent: { opportunities: 0, txs: 0, blocks: 0, stats: 0, replies: 0 } as Record<string, number>,
+    framesSent: { opportunities: 0, txs: 0, blocks: 0, stats: 0, submissions: 0, replies: 0 } as Record<string, number>,
     framesDropped: 0,
     backpressureCuts: 0,
     errorFrames: {} as Record<string, number>,
@@ -128,12 +139,26 @@ export class Gateway {
       const token = new URLSearchParams(req.getQuery() ?? '').get('token') ?? '';
       this.httpAuthed(res, req, 'viewer', () => this.sendText(res, '200 OK', 'text/html; charset=utf-8', statusPage(this.status(), token)));
     });
+    this.app.get('/mev/stats', (res, req) => this.httpAuthed(res, req, 'operator', () => this.mevStats(res)));
+    this.app.get('/mev/route', (res, req) => {
+      const q = new URLSearchParams(req.getQuery() ?? '');
+      this.httpAuthed(res, req, 'viewer', () => this.mevRoute(res, q));
+    });
+    this.app.post('/rpc', (res, req) => this.httpAuthed(res, req, 'operator', () => this.protectRpc(res)));
+    this.app.post('/v1/admin/submitter', (res, req) => {
+      const op = new URLSearchParams(req.getQuery() ?? '').get('op');
+      this.httpAuthed(res, req, 'operator', () => this.submitterOp(res, op));
+    });
     this.app.post('/v1/admin/restart', (res, req) => {
       const actor = new URLSearchParams(req.getQuery() ?? '').get('actor');
       this.httpAuthed(res, req, 'admin', () => this.restart(res, actor));
     });
-    this.app.any('/*', (res, req) => this.sendJson(res, '404 Not Found', { error: 'not-found', message: `no route ${req.getMethod().toUpperCase()} ${req.getUrl()}; routes: GET /v1/stream (websocket), GET /health, GET /metrics, GET /v1/status, GET /, POST /v1/admin/restart?actor=NAME` }));
-    if (this.engine !== null) this.attach(this.engine);
+    this.app.any('/*', (res, req) => this.sendJson(res, '404 Not Found', { error: 'not-found', message: `no route ${req.getMethod().toUpperCase()} ${req.getUrl()}; routes: GET /v1/stream (websocket), GET /health, GET /metrics, GET /v1/status, GET /, GET /mev/stats, GET /mev/route?sizeUsd=&profitUsd=, POST /rpc, POST /v1/admin/submitter?op=pause|resume|reset, POST /v1/admin/restart?actor=NAME` }));
+    if (this.engine !== null) {
+      const url = stateRpcUrl(this.engine.config, this.engine.config.submitter.rpcUrl);
+      if (url !== null && this.engine.config.pipeline === 'live') this.protect = new ProtectRpc(this.engine.config, url, this.log);
+      this.attach(this.engine);
+    }
   }
 
   /** Binds `config.host:config.port` (0: a free port). */
@@ -170,6 +195,7 @@ export class Gateway {
     engine.onOutput((m: Message) => {
       if (m.kind === Kind.Opportunity) this.publishOpportunity(m.data as Opportunity);
       else if (m.kind === Kind.BlockEvent) this.publishBlock(m.data as BlockEvent);
+      else if (m.kind === Kind.Submission) this.publishSubmission(m.data as Submission);
     });
     engine.onTx((m: Message) => this.publishTx(m.data as DecodedTx));
   }
@@ -207,9 +233,16 @@ export class Gateway {
     this.publishTopic('txs', new Frames('tx', tx));
   }
 
+  /** Sends a submission's state change to `submissions` subscribers (role operator). */
+  publishSubmission(s: Submission): void {
+    if (this.sockets.size === 0 || this.closing) return;
+    this.publishTopic('submissions', new Frames('submission', s));
+  }
+
   /** Sends a block event to `blocks` subscribers and notes the head for `/health`. */
   publishBlock(b: BlockEvent): void {
     if (this.head === null || b.number >= this.head.number || b.reorg) this.head = { number: b.number, at: Date.now() };
+    this.protect?.onBlock(b.number);
     if (this.sockets.size === 0 || this.closing) return;
     this.publishTopic('blocks', new Frames('block', b));
   }
@@ -430,6 +463,76 @@ export class Gateway {
     );
   }
 
+  /** `GET /mev/stats`: daily and weekly savings, losses, net, trades by route, inclusion rate, from the ledger. */
+  private mevStats(res: uWS.HttpResponse): void {
+    if (this.engine === null) return this.sendJson(res, '409 Conflict', { error: 'no-engine', message: 'this gateway serves no engine' });
+    try {
+      this.ledger ??= Ledger.open(this.engine.config.submitter.ledgerPath);
+      this.ledger.refresh();
+      this.sendText(res, '200 OK', 'application/json', toJson({ ledger: this.engine.config.submitter.ledgerPath, ...this.ledger.stats(Date.now()) }));
+    } catch (err) {
+      this.sendJson(res, '500 Internal Server Error', { error: 'ledger', message: (err as Error).message });
+    }
+  }
+
+  /** `GET /mev/route?sizeUsd=&profitUsd=`: the route policy's choice for such a trade. */
+  private mevRoute(res: uWS.HttpResponse, q: URLSearchParams): void {
+    const num = (k: string): number | null => {
+      const v = q.get(k);
+      if (v === null || v === '') return 0;
+      const n = Number(v);
+      return Number.isFinite(n) && n >= 0 ? n : null;
+    };
+    const sizeUsd = num('sizeUsd');
+    const profitUsd = num('profitUsd');
+    if (sizeUsd === null || profitUsd === null || !q.has('sizeUsd')) {
+      return this.sendJson(res, '400 Bad Request', { error: 'bad-params', message: 'sizeUsd (required) and profitUsd must be non-negative numbers of USD, e.g. /mev/route?sizeUsd=25000&profitUsd=40' });
+    }
+    const c = this.engine?.config.submitter ?? DEFAULT_SUBMITTER_CONFIG;
+    const choice = chooseRoutes(c, sizeUsd, profitUsd, availableRoutes(c));
+    this.sendJson(res, '200 OK', { sizeUsd, profitUsd, route: choice.chain[0] ?? null, chain: choice.chain, reason: choice.chain.length > 0 ? choice.reason : `${choice.reason}; but no route is configured (config.submitter)`, expectedMevLossUsd: choice.expectedMevLossUsd, publicExposureUsd: choice.publicExposureUsd, strategy: c.strategy });
+  }
+
+  /** `POST /rpc`: the protect RPC. The body is read in full (at most 256 KiB) before it is handled. */
+  private protectRpc(res: uWS.HttpResponse): void {
+    if (this.protect === null) return this.sendJson(res, '409 Conflict', { error: 'no-node', message: 'the protect RPC needs a live engine with a node' });
+    const protect = this.protect;
+    let aborted = false;
+    res.onAborted(() => {
+      aborted = true;
+    });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    res.onData((chunk, isLast) => {
+      if (aborted) return;
+      size += chunk.byteLength;
+      if (size > 256 * 1024) {
+        aborted = true;
+        this.sendJson(res, '413 Payload Too Large', { error: 'too-large', message: 'a JSON-RPC body is at most 256 KiB' });
+        return;
+      }
+      chunks.push(Buffer.from(chunk.slice(0)));
+      if (!isLast) return;
+      protect.handle(Buffer.concat(chunks).toString('utf8')).then(
+        (body) => {
+          if (!aborted) this.sendText(res, '200 OK', 'application/json', body);
+        },
+        (err: unknown) => {
+          if (!aborted) this.sendJson(res, '500 Internal Server Error', { error: 'internal', message: (err as Error).message });
+        },
+      );
+    });
+  }
+
+  /** `POST /v1/admin/submitter?op=pause|resume|reset`. */
+  private submitterOp(res: uWS.HttpResponse, op: string | null): void {
+    if (this.engine === null) return this.sendJson(res, '409 Conflict', { error: 'no-engine', message: 'this gateway serves no engine' });
+    if (op !== 'pause' && op !== 'resume' && op !== 'reset') return this.sendJson(res, '400 Bad Request', { error: 'bad-op', message: 'op must be pause, resume or reset' });
+    requestControl(this.engine.control, op);
+    this.log.warn(`submitter ${op} requested over the gateway`);
+    this.sendJson(res, '202 Accepted', { requested: op, state: readControl(this.engine.control) });
+  }
+
   /** `GET /health`: actors, node connection, head, native secp256k1; ok only when every actor runs and a node source is connected. */
   health(): Health {
     const problems: string[] = [];
@@ -465,6 +568,7 @@ export class Gateway {
       problems,
       actors,
       node: { sources, headBlock: this.head?.number ?? null, headAgeMs: this.head === null ? null : Date.now() - this.head.at },
+      submitter: this.engine === null ? null : readControl(this.engine.control),
       secp256k1: { native, error: native ? null : nativeBindingError() },
       clients: this.sockets.size,
       uptimeSec,
@@ -490,7 +594,7 @@ export class Gateway {
 
   private metricsText(): string {
     const empty: EngineStats = { uptimeSec: 0, stages: {}, endToEndUs: { count: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0 }, output: { records: 0, duplicates: 0, perSecond: 0, handlerErrors: 0 } };
-    return engineExposition(this.engine?.stats() ?? empty, this.figures(), { secp256k1Native: recoveryBackend() === 'native', opportunitiesOut: this.oppsOut });
+    return engineExposition(this.engine?.stats() ?? empty, this.figures(), { secp256k1Native: recoveryBackend() === 'native', opportunitiesOut: this.oppsOut, submitter: this.engine === null ? null : readControl(this.engine.control) });
   }
 
   /** `GET /v1/status`: per-stage p50/p99, health, and the latest opportunities. */
@@ -532,6 +636,8 @@ export class Gateway {
     // Give the close frames a turn of the loop to go out before the app closes what is left.
     await new Promise((r) => setTimeout(r, 10));
     this.app.close();
+    this.protect?.close();
+    this.ledger?.close();
     this.log.info('gateway closed', { framesSent: this.counts.framesSent });
   }
 }

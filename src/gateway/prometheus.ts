@@ -3,6 +3,7 @@
  * `GET /metrics`. Latencies are summaries (quantiles 0.5, 0.9, 0.99, 0.999 with _sum and _count)
  * because the engine keeps HDR histograms and ships their percentiles across threads.
  */
+import type { SubmitterState } from '../actors/submitter/control.js';
 import type { EngineStats } from '../engine.js';
 import type { Percentiles } from '../runtime/metrics.js';
 
@@ -100,7 +101,7 @@ const KEYED: { stage: string; prefix: string; metric: string; label: string; hel
 ];
 
 /** Builds `GET /metrics` from the engine's stats and the gateway's figures. */
-export function engineExposition(s: EngineStats, g: GatewayFigures, extra: { secp256k1Native: boolean | null; opportunitiesOut: Record<string, number> }): string {
+export function engineExposition(s: EngineStats, g: GatewayFigures, extra: { secp256k1Native: boolean | null; opportunitiesOut: Record<string, number>; submitter?: SubmitterState | null }): string {
   const x = new Exposition();
   x.gauge('orion_uptime_seconds', 'Seconds since the engine started', s.uptimeSec);
   for (const [stage, st] of Object.entries(s.stages)) {
@@ -135,6 +136,12 @@ export function engineExposition(s: EngineStats, g: GatewayFigures, extra: { sec
   x.summaryUs('orion_end_to_end_seconds', 'First seen to taken off the last ring by the main thread', s.endToEndUs);
   x.counter('orion_output_records_total', 'Records the main thread took off the last ring', s.output.records);
   for (const [kind, n] of Object.entries(extra.opportunitiesOut)) x.counter('orion_opportunities_out_total', 'Opportunities that left the pipeline, by kind and verification', n, { kind: kind.split('/')[0]!, verification: kind.split('/')[1] ?? '' });
+  if (extra.submitter) {
+    const sub = extra.submitter;
+    x.gauge('orion_submitter_live', 'Whether the submitter sends (1: a key is loaded, mode auto) or runs dry (0)', sub.live ? 1 : 0);
+    x.gauge('orion_submitter_paused', 'Whether submission is paused (1), by whom', sub.paused === 'running' ? 0 : 1, { by: sub.paused === 'running' ? 'none' : sub.paused });
+    for (const [route, state] of Object.entries(sub.breakers)) x.gauge('orion_route_breaker_open', 'Circuit breaker of a route: 0 closed, 1 open, 0.5 half-open', state === 'open' ? 1 : state === 'half-open' ? 0.5 : 0, { route });
+  }
   if (extra.secp256k1Native !== null) x.gauge('orion_secp256k1_native', 'Whether sender recovery uses the native libsecp256k1 binding', extra.secp256k1Native ? 1 : 0);
   if (g.headBlock !== null) x.gauge('orion_head_block', 'Latest block number the engine saw', g.headBlock);
   x.gauge('orion_ws_clients', 'Connected websocket clients', g.clients);

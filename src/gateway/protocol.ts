@@ -6,7 +6,7 @@ import type { Opportunity, OpportunityKind } from '../actors/scorer/opportunity.
 import type { Role } from './gateway-config.js';
 
 /** Topics a client can subscribe to, and the weakest role allowed to. */
-export const TOPICS = { opportunities: 'viewer', txs: 'viewer', blocks: 'viewer', stats: 'viewer' } as const satisfies Record<string, Role>;
+export const TOPICS = { opportunities: 'viewer', txs: 'viewer', blocks: 'viewer', stats: 'viewer', submissions: 'operator' } as const satisfies Record<string, Role>;
 export type Topic = keyof typeof TOPICS;
 
 const KINDS: readonly OpportunityKind[] = ['v2-sandwich', 'v2-arbitrage', 'backrun-arbitrage', 'mixed-arbitrage'];

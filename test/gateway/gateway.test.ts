@@ -124,7 +124,7 @@ describe('Gateway: authentication and roles', () => {
     assert.equal(hello.type, 'hello');
     assert.equal(hello.role, 'viewer');
     assert.equal(hello.encoding, 'json');
-    assert.deepEqual(hello.topics, ['opportunities', 'txs', 'blocks', 'stats']);
+    assert.deepEqual(hello.topics, ['opportunities', 'txs', 'blocks', 'stats', 'submissions']);
     assert.equal(hello.maxFrameBytes, gw.config.maxFrameBytes);
     assert.equal(typeof hello.client, 'number');
     const admin = await connect(KEYS.admin, { via: 'query' });
@@ -181,7 +181,7 @@ describe('Gateway: authentication and roles', () => {
     assert.match(page.text, /<title>Orion status<\/title>/);
     const h = await http(at, '/health');
     assert.equal(h.type, 'application/json');
-    assert.deepEqual({ ...h.json(), uptimeSec: 0, secp256k1: null }, { status: 'ok', problems: [], actors: {}, node: { sources: {}, headBlock: null, headAgeMs: null }, secp256k1: null, clients: 0, uptimeSec: 0 });
+    assert.deepEqual({ ...h.json(), uptimeSec: 0, secp256k1: null }, { status: 'ok', problems: [], actors: {}, node: { sources: {}, headBlock: null, headAgeMs: null }, submitter: null, secp256k1: null, clients: 0, uptimeSec: 0 });
   });
 
   it('error: an unknown route is 404 naming the routes; the admin route checks the actor name', async () => {
