@@ -122,6 +122,7 @@ interface Client {
   fragments: Buffer[] | null;
   fragmentOpcode: number;
   closeSent: boolean;
+  subscribed: boolean;
   onMessage: OnMessage;
   /** Until subscribed: how a failure ends the connect. */
   fail: (err: Error) => void;
@@ -180,10 +181,12 @@ function frameBytes(buf: Buffer, at: number, end: number): number {
   return (b1 & 0x80 ? hdr + 4 : hdr) + len;
 }
 
-/** Ends a client over a protocol error: counted as an invalid frame once subscribed, else the connect fails. */
+/** Ends a client over a protocol error: once subscribed, counted as an invalid frame (and the client as closed); before, the connect fails. */
 function protocolError(c: Client, why: string): void {
-  invalid++;
-  c.fail(new Error(`websocket protocol error: ${why}`));
+  if (c.subscribed) {
+    invalid++;
+    process.stderr.write(`fanout-clients: websocket protocol error, client closed: ${why}\n`);
+  } else c.fail(new Error(`websocket protocol error: ${why}`));
   c.socket.destroy();
 }
 
@@ -440,6 +443,7 @@ function connectOne(url: string, key: string, group: string): Promise<Client> {
       settled = true;
       clearTimeout(timer);
       if (err === null) {
+        c.subscribed = true;
         c.onMessage = mode === 'fanout' ? onFanoutFrame : onLatencyFrame;
         resolve(c);
       } else {
@@ -472,10 +476,16 @@ function connectOne(url: string, key: string, group: string): Promise<Client> {
       fragments: null,
       fragmentOpcode: 0,
       closeSent: false,
+      subscribed: false,
       onMessage: (cl, opcode, buf, start, end) => {
         // Until subscribed: hello, then our subscribe's reply.
         if (opcode !== OP_TEXT) return;
-        const m = JSON.parse(buf.toString('utf8', start, end)) as { type: string; id?: number; message?: string };
+        let m: { type: string; id?: number; message?: string };
+        try {
+          m = JSON.parse(buf.toString('utf8', start, end));
+        } catch {
+          return settle(new Error(`not JSON before subscribed: ${buf.toString('utf8', start, Math.min(end, start + 200))}`));
+        }
         if (m.type === 'hello') sendFrame(cl, OP_TEXT, Buffer.from(JSON.stringify({ op: 'subscribe', id: 1, topics: ['opportunities'] })));
         else if (m.type === 'subscribed' && m.id === 1) settle(null);
         else if (m.type === 'error') settle(new Error(`subscribe refused: ${m.message}`));

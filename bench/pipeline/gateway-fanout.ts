@@ -28,7 +28,9 @@
  *   path in the sender's kernel time (~2 µs, the same for both servers, most of uWS's CPU), which
  *   holds that ratio near 2 although uWS's own (user) CPU per delivery is 3-5x lower;
  * - saturated throughput (`uwsVsWsSaturated`): the pace of the slower of server and client
- *   process; with uWS the slower one is the 200 clients' process.
+ *   process; with uWS neither fills a core (the raw clients ~0.6 µs of CPU per frame there): it is
+ *   bounded by the flow control (IN_FLIGHT_PER_CLIENT per client, credited by the clients' 10 ms
+ *   progress reports: at most ~1.28M deliveries/s) and by the CPU the machine gives the two.
  * Writes bench/results/gateway-fanout.json.
  *
  *   node dist/bench/pipeline/gateway-fanout.js [--clients 200] [--rate 1000] [--window 2.5] [--rounds 3]

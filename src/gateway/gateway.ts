@@ -12,7 +12,7 @@ import { type SubmitterState, readControl, requestControl } from '../actors/subm
 import { Ledger } from '../actors/submitter/ledger.js';
 import { availableRoutes, chooseRoutes } from '../actors/submitter/route-policy.js';
 import type { Submission } from '../actors/submitter/submission.js';
-import { DEFAULT_SUBMITTER_CONFIG } from '../actors/submitter/submitter-config.js';
+import { DEFAULT_SUBMITTER_CONFIG, type SubmitterConfig } from '../actors/submitter/submitter-config.js';
 import { type Engine, type EngineStats, stateRpcUrl } from '../engine.js';
 import type { Message } from '../messages/envelope.js';
 import { toJson, toJsonValue } from '../messages/json.js';
@@ -65,6 +65,8 @@ export interface GatewayOptions {
   log: Logger;
   /** The engine to serve; null for a standalone gateway (benchmarks publish into it directly). */
   engine?: Engine | null;
+  /** Submitter config for `/mev/route` and `/mev/stats` (its ledger) when there is no engine; default the engine's. */
+  submitter?: SubmitterConfig;
 }
 
 /** Where the gateway listens. */
@@ -86,6 +88,7 @@ export class Gateway {
   readonly config: GatewayConfig;
   private readonly log: Logger;
   private readonly engine: Engine | null;
+  private readonly submitterConfig: SubmitterConfig;
   private readonly keys: KeyStore;
   private readonly app: uWS.TemplatedApp;
   private listenSocket: uWS.us_listen_socket | null = null;
@@ -116,6 +119,7 @@ export class Gateway {
     this.config = opts.config;
     this.log = opts.log;
     this.engine = opts.engine ?? null;
+    this.submitterConfig = opts.submitter ?? this.engine?.config.submitter ?? DEFAULT_SUBMITTER_CONFIG;
     this.keys = new KeyStore(opts.config.apiKeys);
     const c = this.config;
     this.app = uWS.App();
@@ -465,11 +469,11 @@ export class Gateway {
 
   /** `GET /mev/stats`: daily and weekly savings, losses, net, trades by route, inclusion rate, from the ledger. */
   private mevStats(res: uWS.HttpResponse): void {
-    if (this.engine === null) return this.sendJson(res, '409 Conflict', { error: 'no-engine', message: 'this gateway serves no engine' });
+    const path = this.submitterConfig.ledgerPath;
     try {
-      this.ledger ??= Ledger.open(this.engine.config.submitter.ledgerPath);
+      this.ledger ??= Ledger.open(path);
       this.ledger.refresh();
-      this.sendText(res, '200 OK', 'application/json', toJson({ ledger: this.engine.config.submitter.ledgerPath, ...this.ledger.stats(Date.now()) }));
+      this.sendText(res, '200 OK', 'application/json', toJson({ ledger: path, ...this.ledger.stats(Date.now()) }));
     } catch (err) {
       this.sendJson(res, '500 Internal Server Error', { error: 'ledger', message: (err as Error).message });
     }
@@ -488,7 +492,7 @@ export class Gateway {
     if (sizeUsd === null || profitUsd === null || !q.has('sizeUsd')) {
       return this.sendJson(res, '400 Bad Request', { error: 'bad-params', message: 'sizeUsd (required) and profitUsd must be non-negative numbers of USD, e.g. /mev/route?sizeUsd=25000&profitUsd=40' });
     }
-    const c = this.engine?.config.submitter ?? DEFAULT_SUBMITTER_CONFIG;
+    const c = this.submitterConfig;
     const choice = chooseRoutes(c, sizeUsd, profitUsd, availableRoutes(c));
     this.sendJson(res, '200 OK', { sizeUsd, profitUsd, route: choice.chain[0] ?? null, chain: choice.chain, reason: choice.chain.length > 0 ? choice.reason : `${choice.reason}; but no route is configured (config.submitter)`, expectedMevLossUsd: choice.expectedMevLossUsd, publicExposureUsd: choice.publicExposureUsd, strategy: c.strategy });
   }
