@@ -53,8 +53,7 @@ export interface LivePipelineOptions {
   chainId?: number | null;
   /**
    * Last stage whose output the main thread consumes: `decoder`, `simulator` or `scorer` end the
-   * pipeline there (tests and benchmarks); `submitter` (default) runs the full five stages, with a
-   * pass-through stand-in for the submitter until its issue lands.
+   * pipeline there (tests and benchmarks); `submitter` (default) runs the full five stages.
    */
   until?: 'decoder' | 'simulator' | 'scorer' | 'submitter';
   /** Shared memory of the submitter: its keys ({@link secretsBuffer}) and operator control ({@link controlBuffer}). */
@@ -78,9 +77,8 @@ export function stateRpcUrl(config: EngineConfig, explicit: string | null): stri
 }
 
 /**
- * The live pipeline: real ingest (node websockets, captures), decoder, simulator and scorer; the
- * submitter is a pass-through stand-in until its issue replaces it. The simulator and scorer read
- * state from a node ({@link stateRpcUrl}).
+ * The live pipeline: real ingest (node websockets, captures), decoder, simulator, scorer and
+ * submitter. The simulator, scorer and submitter read the chain from a node ({@link stateRpcUrl}).
  * @throws TypeError naming `config.simulator.rpcUrl` when the full pipeline has no node to read.
  */
 export function livePipeline(config: EngineConfig, opts: LivePipelineOptions = {}): PipelineSpec {

@@ -15,8 +15,10 @@ deployed from the npm artifacts), sends it a realistic transaction mix, and runs
 against it: ingest subscribes to the node's pending transactions; the decoder decodes every type,
 recovers senders and classifies swaps; the simulator runs what the decoder could not classify in
 the EVM; the scorer finds V2 sandwiches and backrun arbitrages (V2 and V3) and verifies the best as
-bundles in the EVM from the devnet's searcher account (the submitter is a pass-through until its
-issue lands). The searcher gateway serves them on 127.0.0.1: it prints its URL and an API key.
+bundles in the EVM from the devnet's searcher account; the submitter signs the verified ones with
+that account's key and sends them through the private-RPC route to anvil, then records whether they
+landed and what they realized (ledger: .orion/ledger.jsonl). The searcher gateway serves it all on
+127.0.0.1: it prints its URL and an API key.
 
 One progress line per second on stderr (txs/s, opportunities by kind, p99 first seen →
 opportunity); Ctrl-C (or --duration) stops the traffic, closes the gateway, drains every stage
@@ -43,7 +45,8 @@ Try, while it runs:
   curl -H 'Authorization: Bearer KEY' http://127.0.0.1:PORT/metrics
   open http://127.0.0.1:PORT/?token=KEY (status page)
 
-Environment (read once at start): ORION_API_KEYS (more gateway keys, name:role:key,…),
+Environment (read once at start): ORION_PRIVATE_KEY (with --rpc: the searcher's key; without it
+the submitter runs dry), ORION_API_KEYS (more gateway keys, name:role:key,…),
 ORION_WAIT_STRATEGY, ORION_LOG_LEVEL, ORION_DEAD_LETTER_PATH, ORION_ANVIL_BIN (an anvil binary
 other than the npm one).
 `;

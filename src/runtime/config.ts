@@ -49,8 +49,8 @@ export interface SyntheticConfig {
 /** Engine configuration. Defaults in {@link DEFAULT_CONFIG}; checked once by {@link validateConfig}. */
 export interface EngineConfig {
   /**
-   * `live`: real ingest and decoder stages (then pass-through stand-ins for the stages not built
-   * yet); `synthetic`: the synthetic five-stage pipeline used by the runtime benchmarks.
+   * `live`: the real stages (ingest, decoder, simulator, scorer, submitter); `synthetic`: the
+   * synthetic five-stage pipeline used by the runtime benchmarks.
    */
   pipeline: 'live' | 'synthetic';
   ingest: Omit<IngestConfig, 'chainId'>;

@@ -65,6 +65,14 @@ describe('orion demo', () => {
       assert.ok(s.latencyUs[stage] && typeof s.latencyUs[stage].p50 === 'number' && typeof s.latencyUs[stage].p99 === 'number', `latencyUs.${stage}`);
     }
     assert.ok(s.latencyUs.firstSeenToOpportunity!.p50 > 0);
+    // The submitter signed with the devnet key and sent on the private RPC: every verified
+    // opportunity became a submission record, and what landed has a realized profit.
+    const sub = s.submissions!;
+    for (const k of ['sent', 'included', 'missed', 'reverted'] as const) assert.equal(typeof sub[k], 'number', k);
+    assert.ok(sub.sent + sub.skipped + sub.failed > 0, `submissions ${JSON.stringify(sub)}`);
+    assert.equal(sub.dryRun, 0, 'the demo sends');
+    assert.match(s.realizedNetProfitWei!, /^-?[0-9]+$/);
+    assert.match(s.predictedNetProfitOfIncludedWei!, /^[0-9]+$/);
     assert.ok(probed !== null, `the demo printed its gateway URL and key: ${r.stderr.slice(0, 2000)}`);
     assert.deepEqual(await probed, { health: 200, metrics: 200, unauthorized: 401 });
   });

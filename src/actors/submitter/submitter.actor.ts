@@ -363,6 +363,16 @@ export class Submitter implements Actor {
   /** One route; a `nonce too low/high` answer resyncs the nonces and re-signs once. */
   private async sendOn(r: RouteName, s: Sendable, account: string, signed: SignedTx[]): Promise<RouteOutcome> {
     const route = this.routes.get(r)!;
+    if (this.c.callBundle && route instanceof FlashbotsRoute) {
+      // Simulated at the relay first: a bundle that would revert there is refused before it is sent.
+      const sim = await route.callBundle(s, 'latest');
+      const bad = sim.ok ? sim.result.results.find((x) => x.error !== undefined || x.revert !== undefined) : null;
+      if (!sim.ok || bad) {
+        this.ctx.metrics.count('route.call-bundle-refused');
+        const message = sim.ok ? `eth_callBundle: ${bad!.txHash} ${bad!.error ?? ''} ${bad!.revert ?? ''}`.trim() : `eth_callBundle: ${sim.error.kind} ${sim.error.message}`;
+        return { route: r, ok: false, definite: true, results: [{ endpoint: 'callBundle', ok: false, id: null, error: { kind: 'rpc', message } }] };
+      }
+    }
     const outcome = await route.send(s);
     const msg = outcome.results.map((x) => x.error?.message ?? '').join(' ').toLowerCase();
     const kind = msg.includes('nonce too low') ? 'nonce-too-low' : msg.includes('nonce too high') ? 'nonce-too-high' : null;
