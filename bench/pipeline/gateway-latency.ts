@@ -26,15 +26,11 @@
 import { setPriority } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { type Hex, encodeFunctionData, parseAbi } from 'viem';
-import { privateKeyToAccount } from 'viem/accounts';
+import type { Hex } from 'viem';
 import type { Opportunity } from '../../src/actors/scorer/opportunity.js';
-import { getAmountOut } from '../../src/actors/scorer/pools/v2-math.js';
-import { rpc } from '../../src/devnet/anvil.js';
 import { startDevnet } from '../../src/devnet/devnet.js';
 import { devnetEngineConfig } from '../../src/devnet/engine-config.js';
 import { type TrafficReport, type TrafficTarget, startTraffic } from '../../src/devnet/traffic.js';
-import type { UniswapDeployment } from '../../src/devnet/uniswap.js';
 import type { Engine } from '../../src/engine.js';
 import { hashApiKey } from '../../src/gateway/gateway-config.js';
 import type { Gateway } from '../../src/gateway/gateway.js';
@@ -43,6 +39,7 @@ import { validateConfig } from '../../src/runtime/config.js';
 import { createLogger } from '../../src/runtime/log.js';
 import { monoNs } from '../../src/runtime/clock.js';
 import { type Percentiles, createHistogram, percentilesUs, recordNs } from '../../src/runtime/metrics.js';
+import { startProbes } from '../support/probes.js';
 import { rssMiB, writeResult } from '../support/results.js';
 import { ClientsProcess, pathOf } from './fanout-clients.js';
 
@@ -56,48 +53,6 @@ interface TrafficJob {
 
 type TrafficMessage = { type: 'ready' } | { type: 'done'; report: Omit<TrafficReport, 'records'> } | { type: 'error'; message: string };
 
-const PROBE_ROUTER_ABI = parseAbi(['function swapExactTokensForTokens(uint256 amountIn, uint256 amountOutMin, address[] path, address to, uint256 deadline) returns (uint256[] amounts)']);
-
-/**
- * Every 0.5 s, alternating between `keys`, a WETH → token swap of 1% of a first-venue pool with 5%
- * slippage, sent only when that key has nothing pending (one per key and block): victims whose
- * plans can be verified (score-latency's probes).
- */
-function startProbes(url: string, chainId: number, d: UniswapDeployment, keys: readonly Hex[]): { stop(): void } {
-  const weth = d.weth.toLowerCase() as Hex;
-  const venue = d.v2[0]!;
-  const pairs = venue.pairs.filter((p) => [p.token0, p.token1].some((t) => t.toLowerCase() === weth));
-  let i = 0;
-  let busy = false;
-  const timer = setInterval(() => {
-    if (busy) return;
-    busy = true;
-    const key = keys[i % keys.length]!;
-    const pair = pairs[i % pairs.length]!;
-    i++;
-    void (async () => {
-      const account = privateKeyToAccount(key);
-      const from = account.address;
-      const [pending, latest] = await Promise.all([rpc<Hex>(url, 'eth_getTransactionCount', [from, 'pending']), rpc<Hex>(url, 'eth_getTransactionCount', [from, 'latest'])]);
-      if (pending !== latest) return;
-      const token = (pair.token0.toLowerCase() === weth ? pair.token1 : pair.token0) as Hex;
-      const r = await rpc<Hex>(url, 'eth_call', [{ to: pair.address, data: '0x0902f1ac' }, 'latest']);
-      const [r0, r1] = [BigInt(`0x${r.slice(2, 66)}`), BigInt(`0x${r.slice(66, 130)}`)];
-      const [rw, rt] = pair.token0.toLowerCase() === weth ? [r0, r1] : [r1, r0];
-      const amountIn = rw / 100n;
-      const out = getAmountOut(amountIn, rw, rt)!;
-      const data = encodeFunctionData({ abi: PROBE_ROUTER_ABI, functionName: 'swapExactTokensForTokens', args: [amountIn, (out * 95n) / 100n, [weth, token], from, 0xffffffffn] });
-      const b = await rpc<{ baseFeePerGas: Hex }>(url, 'eth_getBlockByNumber', ['latest', false]);
-      const raw = await account.signTransaction({ type: 'eip1559', chainId, nonce: Number(latest), to: venue.router, data, gas: 300_000n, maxFeePerGas: BigInt(b.baseFeePerGas) * 2n + 3_000_000_000n, maxPriorityFeePerGas: 3_000_000_000n });
-      await rpc(url, 'eth_sendRawTransaction', [raw]);
-    })()
-      .catch(() => {})
-      .finally(() => {
-        busy = false;
-      });
-  }, 500);
-  return { stop: () => clearInterval(timer) };
-}
 
 /** The traffic worker: generator and probes at niceness 10 (Linux niceness is per thread). */
 async function trafficWorker(job: TrafficJob): Promise<void> {

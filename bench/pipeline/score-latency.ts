@@ -18,16 +18,13 @@
 import { setPriority } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Opportunity } from '../../src/actors/scorer/opportunity.js';
-import { type Hex, encodeFunctionData, parseAbi } from 'viem';
-import { privateKeyToAccount } from 'viem/accounts';
-import { getAmountOut } from '../../src/actors/scorer/pools/v2-math.js';
-import { rpc } from '../../src/devnet/anvil.js';
 import { startDevnet } from '../../src/devnet/devnet.js';
 import { startTraffic } from '../../src/devnet/traffic.js';
 import { devnetEngineConfig } from '../../src/devnet/engine-config.js';
 import { Engine } from '../../src/engine.js';
 import { Kind } from '../../src/messages/schema.js';
 import { validateConfig } from '../../src/runtime/config.js';
+import { startProbes } from '../support/probes.js';
 import { rssMiB, writeResult } from '../support/results.js';
 
 const { values } = parseArgs({ options: { rate: { type: 'string', default: '500' }, seconds: { type: 'string', default: '10' }, warmup: { type: 'string', default: '3' } } });
@@ -35,49 +32,6 @@ const RATE = Number(values.rate);
 const SECONDS = Number(values.seconds);
 const WARMUP_S = Number(values.warmup);
 
-/**
- * Every 0.5 s, alternating between `keys`, a WETH → token swap of 1% of a first-venue pool with 5%
- * slippage, sent only when that key has nothing pending (one per key and block).
- */
-function startProbes(keys: readonly Hex[]): { stop(): void } {
-  const d = devnet.deployment;
-  const weth = d.weth.toLowerCase() as Hex;
-  const venue = d.v2[0]!;
-  const pairs = venue.pairs.filter((p) => [p.token0, p.token1].some((t) => t.toLowerCase() === weth));
-  let i = 0;
-  let busy = false;
-  const timer = setInterval(() => {
-    if (busy) return;
-    busy = true;
-    const key = keys[i % keys.length]!;
-    const pair = pairs[i % pairs.length]!;
-    i++;
-    void (async () => {
-      const from = privateKeyToAccount(key).address;
-      const url = devnet.anvil.rpcUrl;
-      const [pending, latest] = await Promise.all([rpc<Hex>(url, 'eth_getTransactionCount', [from, 'pending']), rpc<Hex>(url, 'eth_getTransactionCount', [from, 'latest'])]);
-      if (pending !== latest) return;
-      const token = (pair.token0.toLowerCase() === weth ? pair.token1 : pair.token0) as Hex;
-      const r = await rpc<Hex>(url, 'eth_call', [{ to: pair.address, data: '0x0902f1ac' }, 'latest']);
-      const [r0, r1] = [BigInt(`0x${r.slice(2, 66)}`), BigInt(`0x${r.slice(66, 130)}`)];
-      const [rw, rt] = pair.token0.toLowerCase() === weth ? [r0, r1] : [r1, r0];
-      const amountIn = rw / 100n;
-      const out = getAmountOut(amountIn, rw, rt)!;
-      const data = encodeFunctionData({ abi: PROBE_ROUTER_ABI, functionName: 'swapExactTokensForTokens', args: [amountIn, (out * 95n) / 100n, [weth, token], from, 0xffffffffn] });
-      const b = await rpc<{ baseFeePerGas: Hex }>(url, 'eth_getBlockByNumber', ['latest', false]);
-      const account = privateKeyToAccount(key);
-      const raw = await account.signTransaction({ type: 'eip1559', chainId: devnet.anvil.chainId, nonce: Number(latest), to: venue.router, data, gas: 300_000n, maxFeePerGas: BigInt(b.baseFeePerGas) * 2n + 3_000_000_000n, maxPriorityFeePerGas: 3_000_000_000n });
-      await rpc(url, 'eth_sendRawTransaction', [raw]);
-    })()
-      .catch(() => {})
-      .finally(() => {
-        busy = false;
-      });
-  }, 500);
-  return { stop: () => clearInterval(timer) };
-}
-
-const PROBE_ROUTER_ABI = parseAbi(['function swapExactTokensForTokens(uint256 amountIn, uint256 amountOutMin, address[] path, address to, uint256 deadline) returns (uint256[] amounts)']);
 
 // The node shares this 2-core machine with the engine; at niceness 10 it yields the cores to the
 // stages being measured, as a node on its own machine would.
@@ -113,7 +67,7 @@ try {
     { rate: RATE, seed: 42, durationMs: (WARMUP_S + SECONDS) * 1000, keepRecords: false },
   );
   await traffic.ready;
-  const probes = startProbes(keys.slice(-2));
+  const probes = startProbes(devnet.anvil.rpcUrl, devnet.anvil.chainId, devnet.deployment, keys.slice(-2));
   await new Promise((r) => setTimeout(r, WARMUP_S * 1000));
   engine.resetLatencyStats();
   measuring = true;

@@ -5,19 +5,12 @@
  */
 import type { Opportunity } from '../scorer/opportunity.js';
 import { encodeStep } from '../scorer/plan-calls.js';
+import type { Eip1559Tx } from './signer.js';
 import type { SubmitterConfig } from './submitter-config.js';
 import type { Hex } from './types.js';
 
-/** One of our transactions before signing. */
-export interface UnsignedTx {
-  chainId: number;
-  to: Hex;
-  data: Hex;
-  value: bigint;
-  gas: bigint;
-  maxFeePerGas: bigint;
-  maxPriorityFeePerGas: bigint;
-}
+/** One of our transactions before signing: everything but the nonce, which is reserved at send time. */
+export type UnsignedTx = Omit<Eip1559Tx, 'nonce' | 'accessList'>;
 
 /** A bundle laid out in plan order: victims by their signed bytes, ours to sign. */
 export interface BundlePlan {

@@ -1,8 +1,7 @@
-import { createRequire } from 'node:module';
+import { type NativeSecp256k1, nativeSecp256k1, nativeSecp256k1Error } from '../../runtime/secp256k1-native.js';
 import { inspect } from 'node:util';
 import { secp256k1 as nobleSecp256k1 } from '@noble/curves/secp256k1';
 import { serializeTransaction } from 'viem';
-import { describeError } from '../../runtime/errors.js';
 import { keccak256Into } from '../decoder/tx/keccak.js';
 import type { Hex, SignedTx } from './types.js';
 
@@ -36,20 +35,8 @@ export interface Eip1559Tx {
   accessList?: [];
 }
 
-/** The subset of the `secp256k1@5` binding API used here. */
-interface NativeSecp256k1 {
-  privateKeyVerify(seckey: Uint8Array): boolean;
-  publicKeyCreate(seckey: Uint8Array, compressed: boolean, output?: Uint8Array): Uint8Array;
-  ecdsaSign(msg32: Uint8Array, seckey: Uint8Array, options?: object, output?: Uint8Array): { signature: Uint8Array; recid: number };
-}
-
-let native: NativeSecp256k1 | null = null;
-let nativeError: string | null = null;
-try {
-  native = createRequire(import.meta.url)('secp256k1/bindings') as NativeSecp256k1;
-} catch (err) {
-  nativeError = describeError(err);
-}
+const native: NativeSecp256k1 | null = nativeSecp256k1;
+const nativeError: string | null = nativeSecp256k1Error;
 
 /** The backend new signers use in this process: `native` unless the binding failed to load. */
 export function signerBackend(): SignerBackend {

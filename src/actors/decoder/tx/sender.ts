@@ -1,6 +1,6 @@
-import { createRequire } from 'node:module';
+import { type NativeSecp256k1, nativeSecp256k1, nativeSecp256k1Error } from '../../../runtime/secp256k1-native.js';
 import { secp256k1 as nobleSecp256k1 } from '@noble/curves/secp256k1';
-import { OrionError, describeError } from '../../../runtime/errors.js';
+import { OrionError } from '../../../runtime/errors.js';
 import { toHex } from './hex.js';
 import { keccak256Into } from './keccak.js';
 
@@ -16,18 +16,9 @@ import { keccak256Into } from './keccak.js';
 /** Which implementation recovers public keys. */
 export type RecoveryBackend = 'native' | 'js';
 
-/** The subset of the `secp256k1@5` binding API used here. */
-interface NativeSecp256k1 {
-  ecdsaRecover(sig: Uint8Array, recid: number, msg32: Uint8Array, compressed: boolean, output: Uint8Array): Uint8Array;
-}
-
-let native: NativeSecp256k1 | null = null;
-let nativeError: string | null = null;
-try {
-  native = createRequire(import.meta.url)('secp256k1/bindings') as NativeSecp256k1;
-} catch (err) {
-  nativeError = describeError(err);
-}
+/** The native binding (src/runtime/secp256k1-native.ts), loaded once per thread. */
+const native: NativeSecp256k1 | null = nativeSecp256k1;
+const nativeError: string | null = nativeSecp256k1Error;
 
 /** The backend in use for this process: `native` unless the binding failed to load. */
 export function recoveryBackend(): RecoveryBackend {
