@@ -103,6 +103,13 @@ export interface SendEntry {
   definite: boolean;
   /** Short reason of a refusal; 64-hex runs are redacted, at most 200 characters. */
   error?: string;
+  /**
+   * Set when this attempt carried our transactions re-signed with fresh nonces (after a `nonce too
+   * low/high` answer): every transaction of the bundle and our nonces, as in the submission entry.
+   * From then on the record's `entry` lists these.
+   */
+  txHashes?: Hex[];
+  nonces?: string[];
 }
 
 /** How a submission or protected transaction ended (or the latest of its outcomes, after a reorg). */
@@ -175,6 +182,7 @@ export type RecordStatus = 'recorded' | 'refused' | 'pending' | 'dry-run' | Outc
 export interface SubmissionRecord {
   readonly type: 'submission';
   readonly id: string;
+  /** The submission entry, with the transactions and nonces of the latest re-signed send, if any. */
   readonly entry: SubmissionEntry;
   /** Route attempts in order. */
   readonly sends: readonly SendEntry[];
@@ -328,7 +336,7 @@ const SCHEMA: Record<LedgerEntry['type'], readonly FieldSpec[]> = {
     ['account', 'address'], ['nonces', 'udecs'], ['txHashes', 'hashes'], ['ours', 'uints'], ['targetBlock', 'uint'],
     ['predictedNetWei', 'wei'], ['feesWei', 'uwei'], ['mevAvoidedWei', 'uwei'],
   ],
-  send: [['id', 'ref'], ['at', 'time'], ['route', 'route'], ['ok', 'bool'], ['definite', 'bool'], ['error', 'note', 'optional']],
+  send: [['id', 'ref'], ['at', 'time'], ['route', 'route'], ['ok', 'bool'], ['definite', 'bool'], ['error', 'note', 'optional'], ['txHashes', 'hashes', 'optional'], ['nonces', 'udecs', 'optional']],
   outcome: [
     ['id', 'ref'], ['at', 'time'], ['status', 'status'], ['block', 'uint', 'optional'], ['realizedNetWei', 'wei', 'optional'],
     ['gasPaidWei', 'uwei', 'optional'], ['reason', 'note', 'optional'],
@@ -735,6 +743,8 @@ export class Ledger {
         if (!r) return 'no submission with this id';
         if (r.type !== 'submission') return 'a send belongs to a submission, not a protect tx';
         if (r.entry.dryRun) return 'a dry-run submission is never sent';
+        if ((e.txHashes === undefined) !== (e.nonces === undefined)) return 'a re-signed send lists both txHashes and nonces';
+        if (e.txHashes !== undefined && (e.txHashes.length !== r.entry.txHashes.length || e.nonces!.length !== r.entry.nonces.length)) return 'a re-signed send lists as many transactions and nonces as its submission';
         return null;
       case 'outcome':
       case 'reopened':
@@ -759,6 +769,7 @@ export class Ledger {
         const s = this.records.get(e.id) as MutableSubmission;
         r = s;
         s.sends.push(e);
+        if (e.txHashes !== undefined) s.entry = { ...s.entry, txHashes: e.txHashes, nonces: e.nonces! };
         if (e.ok || !e.definite) {
           // Taken (or maybe taken): pending again even after an outcome, as a retry of the same id is.
           s.status = 'pending';

@@ -180,6 +180,25 @@ export class NonceManager {
   }
 
   /**
+   * Marks `nonce` live with `txHash` on `route` without a reservation: a transaction sent before a
+   * restart (recovered from the ledger) that may still land. Reservations skip it until a block
+   * shows it mined or it is unbound. Idempotent for the same hash; throws `CONFLICT` when another
+   * hash is live with the nonce.
+   */
+  adopt(account: string, nonce: bigint, options: Omit<BindOptions, 'rebroadcast'>): void {
+    if (typeof nonce !== 'bigint' || nonce < 0n) throw new RangeError(`NonceManager.adopt: nonce must be a non-negative bigint, got ${String(nonce)}`);
+    const st = this.#state(account);
+    const h = st.held.get(nonce);
+    if (h === undefined) {
+      st.held.set(nonce, { txHash: options.txHash, routes: new Set([options.route]), replaced: [] });
+      return;
+    }
+    if (h.txHash !== null && h.txHash !== options.txHash) throw new NonceError('ORION_ERR_NONCE_CONFLICT', `nonce ${nonce} of ${account.toLowerCase()} is live with ${h.txHash}; refusing to adopt ${options.txHash}`);
+    h.txHash = options.txHash;
+    h.routes.add(options.route);
+  }
+
+  /**
    * `route` refused the nonce's transaction definitively (nothing was accepted): it is no longer
    * live there. When no route is left the nonce is reserved again, for the caller to bind (a fallback
    * route, a re-signed transaction) or release. Returns whether the nonce is still live. Never call it

@@ -5,14 +5,14 @@ import { type BlockEvent, Kind } from '../../messages/schema.js';
 import type { Actor, ActorContext } from '../../runtime/actor.js';
 import { monoNs } from '../../runtime/clock.js';
 import { recordNs } from '../../runtime/metrics.js';
-import { OrderedOutput } from '../ordered-output.js';
+import { LATE_SUB_BASE, OrderedOutput } from '../ordered-output.js';
 import type { Opportunity } from '../scorer/opportunity.js';
 import { ChainReadError, ChainReader } from '../scorer/pools/pool-sync.js';
 import { buildBundle } from './bundle.js';
 import { CircuitBreaker, SubmissionGuard } from './circuit-breaker.js';
 import { BREAKER_ROUTES, BREAKER_STATES, CONTROL, PAUSE_SOURCES, readSecrets } from './control.js';
 import { Ledger } from './ledger.js';
-import { NonceManager } from './nonce-manager.js';
+import { NonceError, NonceManager } from './nonce-manager.js';
 import { chooseRoutes } from './route-policy.js';
 import { FlashbotsRoute } from './routes/flashbots.js';
 import { MevBlockerRoute } from './routes/mev-blocker.js';
@@ -91,6 +91,8 @@ export class Submitter implements Actor {
   private checking: Promise<void> = Promise.resolve();
   private readonly toSigned;
   private readonly live: boolean;
+  /** A record went out under its input's id: late ones have an id to follow (see onBatch). */
+  private forwarded = false;
 
   constructor(private readonly ctx: ActorContext<SubmitterSlice>) {
     this.c = ctx.config;
@@ -136,8 +138,9 @@ export class Submitter implements Actor {
         id: e.id,
         kind: e.kind as Submission['kind'],
         status: 'sent',
-        route: e.route,
-        protected: e.protected,
+        // The route that took it (after any fallback), not the first one tried.
+        route: r.route,
+        protected: r.route !== 'public',
         account: e.account,
         txHashes: e.txHashes,
         nonces: e.nonces.map(BigInt),
@@ -150,6 +153,15 @@ export class Submitter implements Actor {
         timings: { firstSeenNs: 0, signedNs: 0, sentNs: 0 },
       };
       const ours = e.ours.map((i, k) => ({ raw: '0x' as Hex, hash: e.txHashes[i] as Hex, from: e.account, nonce: BigInt(e.nonces[k] ?? '0') }));
+      // Its transactions may still land: new submissions must not reuse their nonces.
+      for (const o of ours) {
+        try {
+          this.nonces.adopt(e.account, o.nonce, { txHash: o.hash, route: r.route });
+        } catch (err) {
+          if (!(err instanceof NonceError)) throw err;
+          this.ctx.log.warn('ledger: two pending submissions share a nonce', { id: e.id, nonce: String(o.nonce), error: err.shortMessage });
+        }
+      }
       this.tracked.set(e.id, { sub, opp: null as unknown as Opportunity, ours, lastBlock: e.targetBlock + this.c.targetBlocks - 1, valueWei: 0n });
       resumed++;
     }
@@ -167,8 +179,15 @@ export class Submitter implements Actor {
   onBatch(msgs: Message[]): void {
     if (this.out.error() !== null) throw this.out.error();
     for (const msg of msgs) {
-      const slot = this.out.open(msg.seq, msg.firstSeenNs);
-      slot.records.push([msg.kind, msg.data, msg.sub]);
+      // The scorer numbers its late records (verification outcomes) consecutively: (seq, 32768),
+      // (seq, 32769)… Forwarded under those ids, a Submission emitted between two of them has no
+      // free id: it went out under an id already used and the main thread dropped it as a
+      // duplicate. So they go out as late records of ours, numbered after whatever we emitted.
+      if (msg.sub >= LATE_SUB_BASE && this.forwarded) this.out.late(msg.kind, msg.data, msg.firstSeenNs);
+      else {
+        this.out.open(msg.seq, msg.firstSeenNs).records.push([msg.kind, msg.data, msg.sub]);
+        this.forwarded = true;
+      }
       if (msg.kind === Kind.BlockEvent) this.onHead(msg.data as BlockEvent);
       else if (msg.kind === Kind.Opportunity) this.onOpportunity(msg.data as Opportunity);
       this.out.flush();
@@ -331,9 +350,11 @@ export class Submitter implements Actor {
         m.countKeyed('route.breaker-open', r);
         continue;
       }
-      const outcome = await this.sendOn(r, sendable, account, signed);
+      const outcome = await this.sendOn(r, sendable, account, signed, nonces);
       const err = outcome.results.find((x) => x.error !== null)?.error;
-      ledger.append({ type: 'send', id: opp.id, route: r, ok: outcome.ok, definite: outcome.definite, ...(err ? { error: `${err.kind}: ${err.message}`.slice(0, 200) } : {}) });
+      // Re-signed with fresh nonces: the ledger names what this attempt carried.
+      const resigned = outcome.resigned ? { txHashes, nonces } : {};
+      ledger.append({ type: 'send', id: opp.id, route: r, ok: outcome.ok, definite: outcome.definite, ...resigned, ...(err ? { error: `${err.kind}: ${err.message}`.slice(0, 200) } : {}) });
       if (outcome.ok) {
         breaker.success();
         m.countKeyed('route.ok', r);
@@ -360,8 +381,11 @@ export class Submitter implements Actor {
     this.emit({ ...base, status: 'failed', route: null, reason: tried.join('; ') || 'no route' });
   }
 
-  /** One route; a `nonce too low/high` answer resyncs the nonces and re-signs once. */
-  private async sendOn(r: RouteName, s: Sendable, account: string, signed: SignedTx[]): Promise<RouteOutcome> {
+  /**
+   * One route; a `nonce too low/high` answer resyncs the nonces and re-signs once, updating
+   * `signed`, `nonces` and the sendable in place (`resigned` says so).
+   */
+  private async sendOn(r: RouteName, s: Sendable, account: string, signed: SignedTx[], nonces: bigint[]): Promise<RouteOutcome & { resigned?: true }> {
     const route = this.routes.get(r)!;
     if (this.c.callBundle && route instanceof FlashbotsRoute) {
       // Simulated at the relay first: a bundle that would revert there is refused before it is sent.
@@ -385,10 +409,13 @@ export class Submitter implements Actor {
       const i = s.ours[k]!;
       const tx = this.resign(signed[k]!, fresh[k]!);
       signed[k] = tx;
+      // The submission's record, the final release and the ledger read these arrays: left with the
+      // old nonces, a failed resend released nonces another submission may hold by now.
+      nonces[k] = tx.nonce;
       s.rawTxs[i] = tx.raw;
       s.txHashes[i] = tx.hash;
     }
-    return route.send(s);
+    return { ...(await route.send(s)), resigned: true };
   }
 
   private resign(old: SignedTx, nonce: bigint): SignedTx {
@@ -444,7 +471,10 @@ export class Submitter implements Actor {
         await this.landedIn(t, head.number, allIn);
         continue;
       }
-      if (head.number < t.lastBlock) continue;
+      // A victim that landed without us takes the bundle with it (its transaction can never be in a
+      // later block): it is missed now, whatever blocks it still targets.
+      const victimIn = t.sub.txHashes.some((h) => !t.ours.some((o) => o.hash === h) && at.has(h.toLowerCase()));
+      if (head.number < t.lastBlock && !victimIn) continue;
       // Its window passed: were our nonces used by something else (replaced) or just not used (missed)?
       let status: 'missed' | 'replaced' = 'missed';
       let reason = `not in blocks ${t.sub.targetBlock}…${t.lastBlock}`;
@@ -460,10 +490,31 @@ export class Submitter implements Actor {
           if (!(err instanceof ChainReadError)) throw err;
         }
       }
-      const victimsIn = t.sub.txHashes.filter((h, i) => !t.ours.some((o) => o.hash === h) && at.has(h.toLowerCase()) && i >= 0).length;
-      if (victimsIn > 0) reason += `; the victim landed without us (block ${head.number})`;
+      if (victimIn) reason += `; the victim landed without us (block ${head.number})`;
+      if (t.sub.route === 'flashbots') this.freeNonces(t);
       this.finish(t, status, head.number, reason, null, null);
     }
+  }
+
+  /**
+   * Frees the nonces of a bundle that can no longer land (relays drop a bundle after its last
+   * target block, and its victim may be gone) and that the chain has not used: the next submission
+   * takes them, instead of leaving a gap that holds every later transaction of the account back.
+   * Transactions sent to a mempool (the other routes) may still land, so theirs stay live.
+   */
+  private freeNonces(t: Tracked): void {
+    const account = t.sub.account;
+    if (account === null) return;
+    const free: bigint[] = [];
+    for (const o of t.ours) {
+      try {
+        if (!this.nonces.unbind(account, o.nonce, 'flashbots')) free.push(o.nonce);
+      } catch (err) {
+        // Not held: the chain passed it (forgotten by onBlock), or a restart never bound it.
+        if (!(err instanceof NonceError)) throw err;
+      }
+    }
+    this.nonces.release(account, free);
   }
 
   /** Some or all of our transactions are in block `n`: receipts give gas and the realized profit. */
@@ -483,8 +534,10 @@ export class Submitter implements Actor {
     let tokenDelta = 0n;
     const other = new Map<string, bigint>();
     let reverted = false;
-    for (const r of receipts) {
+    let lastNonce = -1n;
+    for (const [k, r] of receipts.entries()) {
       if (r === null) continue;
+      if (t.ours[k]!.nonce > lastNonce) lastNonce = t.ours[k]!.nonce;
       gasPaid += BigInt(r.gasUsed) * BigInt(r.effectiveGasPrice);
       if (r.status !== '0x1') reverted = true;
       for (const log of r.logs) {
@@ -497,6 +550,9 @@ export class Submitter implements Actor {
         else if (v !== 0n) other.set(addr, (other.get(addr) ?? 0n) + v);
       }
     }
+    // Mined up to `lastNonce`: the account's nonce is past it, so the manager forgets those it held
+    // (left live, every landed nonce stayed in its map for the whole run).
+    if (lastNonce >= 0n && account !== '') this.nonces.onBlock(account, lastNonce + 1n);
     const inWei = token === this.c.weth.toLowerCase() || t.opp === null ? tokenDelta : t.opp.profit.gross === 0n ? 0n : (tokenDelta * t.opp.profit.grossWei) / t.opp.profit.gross;
     const realized = inWei - gasPaid - t.valueWei;
     const status = reverted ? 'reverted' : allIn ? 'included' : 'missed';
