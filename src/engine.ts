@@ -100,7 +100,7 @@ export function livePipeline(config: EngineConfig, opts: LivePipelineOptions = {
     decoder: { ...config.decoder, tap: txTap },
   };
   if (names.includes('submitter')) {
-    const url = stateRpcUrl(config, config.submitter.rpcUrl);
+    const url = stateRpcUrl(config, config.submitter.rpcUrl ?? config.scorer.rpcUrl ?? config.simulator.rpcUrl);
     if (url === null) throw new TypeError('config.submitter.rpcUrl: the submitter reads nonces, blocks and receipts from a node; set it or add an rpc-ws ingest source');
     configs.submitter = { ...config.submitter, rpcUrl: url, chainId: config.submitter.chainId ?? chainId ?? 1, weth: config.scorer.weth.toLowerCase() };
   }

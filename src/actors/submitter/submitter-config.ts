@@ -40,7 +40,7 @@ export interface SubmitterConfig {
   ledgerPath: string;
   /** Per request to a route. */
   requestTimeoutMs: number;
-  /** Node for nonces, blocks, receipts; null: the first rpc-ws ingest source with ws → http. */
+  /** Node for nonces, blocks, receipts; null: the scorer's (or simulator's) node, else the first rpc-ws ingest source with ws → http. */
   rpcUrl: string | null;
   /** Chain id signed into transactions; null: the decoder's, else read from the node. */
   chainId: number | null;
