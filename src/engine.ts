@@ -13,6 +13,9 @@ import { type PipelineSpec, type StageSpec, Supervisor } from './runtime/supervi
 /** The five stages, in pipeline order. */
 export const STAGES = ['ingest', 'decoder', 'simulator', 'scorer', 'submitter'] as const;
 
+/** Longest a main-thread sink sleeps without re-checking whether its producer stopped (ms). */
+const SINK_BACKSTOP_MS = 250;
+
 /** Longest the main thread's sinks hold the event loop before giving it a turn (ns). */
 const SINK_SLICE_NS = 500_000;
 
@@ -312,12 +315,13 @@ export class Engine {
     const raw: RawMessage = { kind: 0 as Kind, seq: 0, sub: 0, firstSeenNs: 0, enqueueNs: 0, bytes: new Uint8Array(0), start: 0, end: 0 };
     for (;;) {
       if (this.closed || this.supervisor.error()) return;
-      // No timeout: the supervisor wakes this ring when its producer stops or the engine fails.
-      if (!(await ring.waitForDataAsync(Infinity))) {
-        // Its producer (the last stage) stopped and left nothing: every record has been consumed.
-        if (this.supervisor.producerStopped(name) && !ring.readable()) return;
-        continue;
-      }
+      // Its producer (the last stage) stopped and left nothing: every record has been consumed.
+      // Checked before each wait too: the supervisor's wake-up when the producer stops is lost if
+      // it comes while this loop is busy, and the wait below would then never end.
+      if (this.supervisor.producerStopped(name) && !ring.readable()) return;
+      // The supervisor wakes this ring when its producer stops or the engine fails; the timeout is a
+      // backstop for a wake-up that came between the check above and the wait.
+      if (!(await ring.waitForDataAsync(SINK_BACKSTOP_MS))) continue;
       reader.rewindRaw();
       let sliceStart = monoNs();
       while (reader.nextRaw(raw)) {

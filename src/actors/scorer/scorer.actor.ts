@@ -114,8 +114,15 @@ export class Scorer implements Actor {
       const e = this.out.open(msg.seq, msg.firstSeenNs);
       if (msg.kind === Kind.BlockEvent) {
         const head = msg.data as BlockEvent;
-        await this.onHead(head);
-        e.records.push([Kind.BlockEvent, head, msg.sub]);
+        // Held open while the head syncs: a verification ending meanwhile flushes, and an empty
+        // slot would go out (and be dropped) before its block event is in it.
+        e.open++;
+        try {
+          await this.onHead(head);
+        } finally {
+          e.records.push([Kind.BlockEvent, head, msg.sub]);
+          e.open--;
+        }
       } else if (msg.kind === Kind.DecodedTx) this.score(e, msg.data as DecodedTx, null);
       else if (msg.kind === Kind.SimulatedTx) {
         const sim = msg.data as SimulatedTx;
