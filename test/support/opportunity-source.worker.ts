@@ -1,10 +1,11 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { LATE_SUB_BASE } from '../../src/actors/ordered-output.js';
 import { rpc } from '../../src/devnet/anvil.js';
-import { type BlockEvent, Kind } from '../../src/messages/schema.js';
+import { Kind } from '../../src/messages/schema.js';
 import { hostActor } from '../../src/runtime/actor-host.js';
 import { monoNs } from '../../src/runtime/clock.js';
 import { parseBig } from './big-json.js';
+import { headEvent } from './head-event.js';
 
 /**
  * A source stage for submitter tests: emits the opportunities a test appends to an inbox file (one
@@ -21,19 +22,6 @@ export interface OpportunitySourceConfig {
   rpcUrl: string;
   /** File of opportunity lines; read from its start, then followed. */
   inbox: string;
-}
-
-interface RpcBlock {
-  number: string;
-  hash: string;
-  parentHash: string;
-  timestamp: string;
-  baseFeePerGas?: string;
-  gasLimit: string;
-  gasUsed: string;
-  miner: string;
-  mixHash?: string;
-  excessBlobGas?: string;
 }
 
 hostActor<OpportunitySourceConfig>((ctx) => {
@@ -82,20 +70,7 @@ hostActor<OpportunitySourceConfig>((ctx) => {
       const latest = Number(await rpc<string>(rpcUrl, 'eth_blockNumber', []));
       while (head < latest) {
         head++;
-        const b = await rpc<RpcBlock>(rpcUrl, 'eth_getBlockByNumber', [`0x${head.toString(16)}`, false]);
-        const ev: BlockEvent = {
-          number: Number(b.number),
-          hash: b.hash,
-          parentHash: b.parentHash,
-          timestamp: Number(b.timestamp),
-          baseFeePerGas: b.baseFeePerGas === undefined ? null : BigInt(b.baseFeePerGas),
-          gasLimit: BigInt(b.gasLimit),
-          gasUsed: BigInt(b.gasUsed),
-          miner: b.miner.toLowerCase(),
-          prevRandao: b.mixHash ?? `0x${'0'.repeat(64)}`,
-          excessBlobGas: b.excessBlobGas === undefined ? null : BigInt(b.excessBlobGas),
-          reorg: false,
-        };
+        const ev = await headEvent(rpcUrl, `0x${head.toString(16)}`);
         direct(Kind.BlockEvent, monoNs(), ev);
       }
       return 25;
