@@ -2,7 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { fail } from './cli/common.js';
 import { DECODE_HELP, decode } from './cli/decode.js';
+import { CAPTURE_HELP, capture } from './cli/capture.js';
 import { DEMO_HELP, demo } from './cli/demo.js';
+import { REPLAY_HELP, replayCommand } from './cli/replay.js';
 import { KEY_HELP, RUN_HELP, key, run } from './cli/run.js';
 import { OrionError } from './runtime/errors.js';
 
@@ -19,11 +21,16 @@ Commands:
             gateway URL and an API key, then live progress; no configuration needed.
   run       Run the engine and gateway against the node a config file names (--config FILE)
   key       Make a gateway API key and print its ORION_API_KEYS and config-file entries
+  capture   Record a node (--rpc) or a devnet (--devnet) to a capture directory: transactions,
+            heads, every node read, mined blocks; replayable without a node
+  replay    Replay a capture through the five stages, deterministically (same digest every run),
+            and report: opportunities, predicted PnL, latency, throughput, backtest
   decode    Decode signed transactions (hex arguments or --stdin) to JSON: fields, sender,
             swap intent, or an error code per line
   help      Show help for a command: orion help demo
 
-Docs: README.md, docs/gateway.md (stream protocol, HTTP routes), docs/config.md (config file).
+Docs: README.md, docs/gateway.md (stream protocol, HTTP routes), docs/config.md (config file),
+docs/replay.md (capture, replay, the library API).
 
 Options:
   -h, --help       Show help
@@ -43,7 +50,7 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(`${VERSION}\n`);
       return;
     case 'help':
-      process.stdout.write(({ demo: DEMO_HELP, decode: DECODE_HELP, run: RUN_HELP, key: KEY_HELP } as Record<string, string>)[rest[0] ?? ''] ?? HELP);
+      process.stdout.write(({ demo: DEMO_HELP, decode: DECODE_HELP, run: RUN_HELP, key: KEY_HELP, capture: CAPTURE_HELP, replay: REPLAY_HELP } as Record<string, string>)[rest[0] ?? ''] ?? HELP);
       return;
     case 'demo':
       return demo(rest);
@@ -53,6 +60,10 @@ async function main(argv: string[]): Promise<void> {
       return run(rest);
     case 'key':
       return key(rest);
+    case 'capture':
+      return capture(rest);
+    case 'replay':
+      return replayCommand(rest);
     default:
       fail(`unknown command "${cmd}"\n\n${HELP}`);
   }

@@ -113,8 +113,9 @@ export function livePipeline(config: EngineConfig, opts: LivePipelineOptions = {
     if (simUrl === null || scoreUrl === null) {
       throw new TypeError(`config.${simUrl === null ? 'simulator' : 'scorer'}.rpcUrl: the simulator and scorer read state from a node; set it or add an rpc-ws ingest source`);
     }
-    configs.simulator = { ...config.simulator, rpcUrl: simUrl, chainId: config.simulator.chainId ?? chainId ?? 1 };
-    configs.scorer = { ...config.scorer, rpcUrl: scoreUrl, chainId: config.scorer.chainId ?? chainId ?? 1 };
+    const deterministic = config.deterministic;
+    configs.simulator = { ...config.simulator, rpcUrl: simUrl, chainId: config.simulator.chainId ?? chainId ?? 1, deterministic };
+    configs.scorer = { ...config.scorer, rpcUrl: scoreUrl, chainId: config.scorer.chainId ?? chainId ?? 1, deterministic };
   }
   const stages: StageSpec[] = names.map((name, i) => ({
     name,

@@ -13,3 +13,7 @@ export { Gateway, type GatewayOptions, type GatewayAddress, type Health, type St
 export { type GatewayConfig, type ApiKeyEntry, type Role, DEFAULT_GATEWAY_CONFIG, hashApiKey } from './gateway/gateway-config.js';
 export { createLogger, type Logger, type LogLevel } from './runtime/log.js';
 export { TX_TAP_RING } from './engine.js';
+export { replay, scanCapture, type ReplayOptions, type ReplayProgress, type ReplayReport, type ReplayRun, ReplayError } from './replay/replay.js';
+export { type ReplayOutput, OutputDigest, canonicalJson } from './replay/digest.js';
+export { type BacktestReport, type BacktestEntry, backtest } from './replay/backtest.js';
+export { CaptureError } from './replay/capture/format.js';

@@ -53,6 +53,15 @@ export interface EngineConfig {
    * synthetic five-stage pipeline used by the runtime benchmarks.
    */
   pipeline: 'live' | 'synthetic';
+  /**
+   * Replay mode: every stage's output depends on its input only, never on timing or thread count.
+   * The simulator sheds nothing (no age, queue or stale-head shedding, no nonce skip learned from
+   * other runs) and runs each transaction on the head it arrived under; the scorer verifies every
+   * plan on the head it was scored on (no stale-head rejection, no queue cap, no nonce shortcut)
+   * and applies pool discovery and reconciliation at heads rather than in the background.
+   * `orion capture` and `orion replay` set it; live trading leaves it off (latency first).
+   */
+  deterministic: boolean;
   ingest: Omit<IngestConfig, 'chainId'>;
   decoder: DecoderConfig;
   simulator: SimulatorConfig;
@@ -104,6 +113,7 @@ export interface EngineConfig {
 /** Every default in one place (after piscina's `kDefaultOptions`). */
 export const DEFAULT_CONFIG: EngineConfig = deepFreeze({
   pipeline: 'live',
+  deterministic: false,
   ingest: {
     sources: [],
     dedupeWindow: 65_536,
@@ -209,6 +219,7 @@ const STAGES = ['ingest', 'decoder', 'simulator', 'scorer', 'submitter'] as cons
 export function validateConfig(input: ConfigInput = {}): EngineConfig {
   const c = merge(DEFAULT_CONFIG, input, 'config') as EngineConfig;
   oneOf(c.pipeline, 'config.pipeline', ['live', 'synthetic']);
+  if (typeof c.deterministic !== 'boolean') throw new TypeError(`config.deterministic must be a boolean, got ${describe(c.deterministic)}`);
   validateIngest(c.ingest);
   validateDecoder(c.decoder);
   validateSimulator(c.simulator);

@@ -19,6 +19,8 @@ import type { ScorerConfig } from './scorer-config.js';
 export interface ScorerSlice extends ScorerConfig {
   rpcUrl: string;
   chainId: number;
+  /** `config.deterministic`: outcomes in scoring order, heads after every earlier outcome, pool upkeep at heads. */
+  deterministic?: boolean;
 }
 
 /** Gas limit a searcher step gets in the verification run (its use is measured, not assumed). */
@@ -32,6 +34,8 @@ interface Verification {
   head: BlockEvent;
   /** The victims' nonce check, started when the plan is queued so it overlaps the wait. */
   gap: Promise<string | null>;
+  /** Deterministic mode: its outcome is known and waits for the earlier ones to go out. */
+  ended?: boolean;
 }
 
 /**
@@ -77,6 +81,10 @@ export class Scorer implements Actor {
   private readonly discoveryTried = new Set<string>();
   private discovering = false;
   private readonly h;
+  /** `config.deterministic` (see {@link EngineConfig.deterministic}). */
+  private readonly det: boolean;
+  /** Deterministic mode: verifications in scoring order, until their outcome goes out. */
+  private readonly inOrder: Verification[] = [];
 
   constructor(private readonly ctx: ActorContext<ScorerSlice>) {
     const c = ctx.config;
@@ -86,7 +94,8 @@ export class Scorer implements Actor {
     this.core = new ScoringCore(this.registry, c, this.v3, this.v3Routers);
     const v3 = this.v3 === null ? null : { registry: this.v3, factories: c.v3Factories, routers: this.v3Routers, wordsAround: c.v3WordsAround };
     this.sync = new PoolSync(new ChainReader(c.rpcUrl), this.registry, c.v2Factories, c.reconcilePerBlock, v3);
-    this.env = { rpcUrl: c.rpcUrl, chainId: c.chainId, hardfork: c.hardfork };
+    this.det = c.deterministic === true;
+    this.env = { rpcUrl: c.rpcUrl, chainId: c.chainId, hardfork: c.hardfork, deterministic: this.det };
     this.pool = c.verify && c.searcher !== null ? new EvmPool(c.verifyThreads > 0 ? c.verifyThreads : 1) : null;
     const m = ctx.metrics;
     this.h = {
@@ -111,6 +120,9 @@ export class Scorer implements Actor {
     if (this.out.error() !== null) throw this.out.error();
     const m = this.ctx.metrics;
     for (const msg of msgs) {
+      // Replay: a head goes out after the outcome of every verification scored before it, so what
+      // follows (the submitter's choices per block) sees the same order whatever the timing.
+      if (this.det && msg.kind === Kind.BlockEvent) await this.idle();
       const e = this.out.open(msg.seq, msg.firstSeenNs);
       if (msg.kind === Kind.BlockEvent) {
         const head = msg.data as BlockEvent;
@@ -133,7 +145,12 @@ export class Scorer implements Actor {
       this.startVerifications();
       this.flush();
     }
-    this.discoverPools();
+    if (!this.det) this.discoverPools();
+  }
+
+  /** Resolves when no verification is queued or running. */
+  private async idle(): Promise<void> {
+    if (this.running > 0 || this.waiting.length > 0) await new Promise<void>((res) => this.onIdle.push(res));
   }
 
   private async onHead(head: BlockEvent): Promise<void> {
@@ -141,7 +158,7 @@ export class Scorer implements Actor {
     this.head = head;
     this.pool?.warm(this.env, head);
     // Queued verifications target a block that is now the head: they can no longer land.
-    for (const v of this.waiting.splice(0)) this.finishVerification(v, 'rejected', 'stale');
+    if (!this.det) for (const v of this.waiting.splice(0)) this.finishVerification(v, 'rejected', 'stale');
     const t0 = monoNs();
     try {
       const { report: r, moved } = await this.sync.applyHead(head);
@@ -153,7 +170,11 @@ export class Scorer implements Actor {
         m.count('pools.v3.created', r.v3Created);
       }
       if (head.reorg) m.count('reorgs');
-      this.checkInBackground(head, moved);
+      if (this.det) {
+        // Replay: pools the last block's transactions named, and the reconcile, at this head.
+        await this.discoverPoolsNow(head.number);
+        await this.checkNow(head, moved);
+      } else this.checkInBackground(head, moved);
     } catch (err) {
       if (!(err instanceof ChainReadError)) throw err;
       m.countKeyed('chain', err.code);
@@ -185,6 +206,15 @@ export class Scorer implements Actor {
       });
   }
 
+  /** {@link checkInBackground} in band (deterministic mode). */
+  private async checkNow(head: BlockEvent, moved: Set<string>): Promise<void> {
+    const m = this.ctx.metrics;
+    const c = await this.sync.checkHead(head, moved);
+    m.count('pools.drift', c.drift);
+    m.count('pools.reconciled', c.reconciled);
+    if (this.v3 !== null) m.count('pools.v3.refreshed', c.v3Refreshed);
+  }
+
   private score(e: OutputSlot, tx: DecodedTx, sim: SimulatedTx | null): void {
     const m = this.ctx.metrics;
     const t0 = monoNs();
@@ -206,7 +236,7 @@ export class Scorer implements Actor {
         // yet depends on timing, and without caps the verification finds the same gap before any EVM
         // run, so the output stays the same from run to run.
         const victims = new Map([[tx.hash, tx]]);
-        const capped = this.ctx.config.verifyPerBlock > 0 || this.ctx.config.verifyMaxQueue > 0;
+        const capped = !this.det && (this.ctx.config.verifyPerBlock > 0 || this.ctx.config.verifyMaxQueue > 0);
         const gap = capped && this.noncesAt === this.head!.number ? this.knownNonceGap(opp, victims) : null;
         if (gap !== null) {
           this.reject(opp, gap);
@@ -223,7 +253,7 @@ export class Scorer implements Actor {
         }
         // A verification queued behind a full queue would finish too late to matter.
         const qmax = this.ctx.config.verifyMaxQueue;
-        if (qmax > 0 && this.waiting.length >= qmax) {
+        if (qmax > 0 && !this.det && this.waiting.length >= qmax) {
           m.count('verify.skipped-busy');
           continue;
         }
@@ -236,6 +266,7 @@ export class Scorer implements Actor {
         const v: Verification = { opp: upd, victims, head, gap: this.nonceGap(upd, victims, head) };
         v.gap.catch(() => {}); // awaited at dispatch; a rejection there is the stage failing
         this.waiting.push(v);
+        if (this.det) this.inOrder.push(v);
       }
     }
   }
@@ -370,7 +401,13 @@ export class Scorer implements Actor {
       this.ctx.metrics.countKeyed('verify', 'verified');
       recordNs(this.h.verified, now - v.opp.timings.firstSeenNs);
     }
-    this.out.late(Kind.Opportunity, v.opp, v.opp.timings.firstSeenNs);
+    if (!this.det) return this.out.late(Kind.Opportunity, v.opp, v.opp.timings.firstSeenNs);
+    // Replay: outcomes go out in the order their opportunities were scored.
+    v.ended = true;
+    while (this.inOrder.length > 0 && this.inOrder[0]!.ended === true) {
+      const done = this.inOrder.shift()!;
+      this.out.late(Kind.Opportunity, done.opp, done.opp.timings.firstSeenNs);
+    }
   }
 
   /** Marks `opp` rejected with `reason` and counts `verify.rejected.<reason's first word>`. */
@@ -387,6 +424,21 @@ export class Scorer implements Actor {
 
   private flush(): void {
     this.out.flush();
+  }
+
+  /** {@link discoverPools} in band at a head (deterministic mode): every pool named since the last head. */
+  private async discoverPoolsNow(block: number): Promise<void> {
+    while (this.toDiscover.size > 0) {
+      const list = [...this.toDiscover].slice(0, 256);
+      for (const a of list) {
+        this.toDiscover.delete(a);
+        this.discoveryTried.add(a);
+      }
+      this.ctx.metrics.count('pools.discovered', await this.sync.addPairs(list, block, false));
+      await this.sync.reconcile(list, block);
+      const rest = this.v3 === null ? [] : list.filter((a) => this.registry.get(a) === undefined && this.v3!.get(a) === undefined);
+      if (rest.length > 0) this.ctx.metrics.count('pools.v3.discovered', await this.sync.discoverV3(rest, block));
+    }
   }
 
   /** Registers pools transactions named that the registry did not hold; later transactions see them. */

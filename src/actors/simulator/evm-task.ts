@@ -18,6 +18,11 @@ export interface EvmEnv {
   rpcUrl: string;
   chainId: number;
   hardfork: string;
+  /**
+   * Replay mode (`config.deterministic`): no re-read of the last block's hot keys on a new head, so
+   * the reads a run makes depend on its tasks only, never on what another task read before.
+   */
+  deterministic?: boolean;
 }
 
 /** Run one pending transaction and report what it did. */
@@ -26,7 +31,10 @@ export interface SimulateTask {
   env: EvmEnv;
   head: BlockEvent;
   tx: DecodedTx;
-  /** The simulator's head generation when it queued the task, and the shared current one: a task whose head is no longer current is answered `stale` without running. */
+  /**
+   * The simulator's head generation when it queued the task, and the shared current one: a task
+   * whose head is no longer current is answered `stale` without running. -1: always run (replay).
+   */
   gen: number;
   headGen: Int32Array;
 }
@@ -107,7 +115,7 @@ async function vmFor(env: EvmEnv, head: BlockEvent): Promise<SimVm> {
     current.source.invalidate(head.number);
     current.sim.state.reset();
     // One batch for what the last block's simulations read; a failed read is retried on demand.
-    await current.source.prefetch(hot.accounts, hot.slots).catch(() => {});
+    if (env.deterministic !== true) await current.source.prefetch(hot.accounts, hot.slots).catch(() => {});
   }
   return current.sim;
 }
@@ -128,7 +136,7 @@ export default async function run(task: EvmTask): Promise<SimulateOutcome | Veri
     return null;
   }
   if (task.op === 'simulate') {
-    if (Atomics.load(task.headGen, 0) !== task.gen) return { ok: false, reason: 'stale' };
+    if (task.gen >= 0 && Atomics.load(task.headGen, 0) !== task.gen) return { ok: false, reason: 'stale' };
     try {
       const sim = await vmFor(task.env, task.head);
       const r = await simulateWithEffects(sim, task.tx, pendingBlockContext(task.head));

@@ -13,6 +13,8 @@ import type { SimulatorConfig } from './simulator-config.js';
 export interface SimulatorSlice extends SimulatorConfig {
   rpcUrl: string;
   chainId: number;
+  /** `config.deterministic`: shed nothing, run every transaction on the head it arrived under. */
+  deterministic?: boolean;
 }
 
 /** An unclassified transaction waiting for (or in) the EVM, and the output slot it fills. */
@@ -23,6 +25,8 @@ interface EvmJob {
   value: bigint;
   /** Head generation it was queued under. */
   gen: number;
+  /** The head it arrived under (it runs on that one in deterministic mode). */
+  head: BlockEvent;
 }
 
 /**
@@ -57,11 +61,14 @@ export class Simulator implements Actor {
   private readonly headGen = new Int32Array(new SharedArrayBuffer(4));
   private readonly seenToSimulated;
   private readonly simService;
+  /** `config.deterministic`: the output depends on the input only (see {@link EngineConfig.deterministic}). */
+  private readonly det: boolean;
 
   constructor(private readonly ctx: ActorContext<SimulatorSlice>) {
     const c = ctx.config;
     this.out = new OrderedOutput(ctx);
-    this.env = { rpcUrl: c.rpcUrl, chainId: c.chainId, hardfork: c.hardfork };
+    this.det = c.deterministic === true;
+    this.env = { rpcUrl: c.rpcUrl, chainId: c.chainId, hardfork: c.hardfork, deterministic: this.det };
     this.pool = c.evm ? new EvmPool(c.threads) : null;
     this.seenToSimulated = ctx.metrics.histogram('firstSeenToSimulated');
     this.simService = ctx.metrics.histogram('evmServiceTime');
@@ -82,9 +89,12 @@ export class Simulator implements Actor {
         this.head = msg.data as BlockEvent;
         this.gen++;
         Atomics.store(this.headGen, 0, this.gen);
-        this.shedStale();
         this.nonces.clear();
-        this.pool?.warm(this.env, this.head);
+        // Replay: queued runs keep their head, and threads move to a head when a task names it.
+        if (!this.det) {
+          this.shedStale();
+          this.pool?.warm(this.env, this.head);
+        }
         slot.records.push([msg.kind, msg.data, msg.sub]);
       } else if (msg.kind === Kind.DecodedTx) {
         const tx = msg.data as DecodedTx;
@@ -97,10 +107,10 @@ export class Simulator implements Actor {
         // Its sender's nonce on the head state is known and is not this one: it cannot run first in
         // the next block (an earlier transaction of the sender is pending), so the EVM would only
         // say `invalid`.
-        else if ((this.nonces.get(tx.from) ?? tx.nonce) !== tx.nonce) m.count('skipped.nonce');
+        else if (!this.det && (this.nonces.get(tx.from) ?? tx.nonce) !== tx.nonce) m.count('skipped.nonce');
         else {
           slot.open = 1;
-          this.admit({ slot, tx, value: estimatedValue(tx), gen: this.gen });
+          this.admit({ slot, tx, value: estimatedValue(tx), gen: this.det ? -1 : this.gen, head: this.head });
         }
       } else slot.records.push([msg.kind, msg.data, msg.sub]);
     }
@@ -111,7 +121,7 @@ export class Simulator implements Actor {
   /** Queues an EVM entry, shedding the least valuable waiting one when full. */
   private admit(e: EvmJob): void {
     const max = this.ctx.config.maxPending;
-    if (this.waiting.length + this.running < max) {
+    if (this.det || this.waiting.length + this.running < max) {
       this.waiting.push(e);
       return;
     }
@@ -142,13 +152,13 @@ export class Simulator implements Actor {
     while (this.running < pool.threads && this.waiting.length > 0) {
       const e = this.waiting.shift()!;
       const t0 = monoNs();
-      if (maxAgeNs > 0 && t0 - e.slot.firstSeenNs > maxAgeNs) {
+      if (maxAgeNs > 0 && !this.det && t0 - e.slot.firstSeenNs > maxAgeNs) {
         this.shed(e, 'shed.age');
         continue;
       }
       this.running++;
       pool
-        .simulate({ op: 'simulate', env: this.env, head: this.head!, tx: e.tx, gen: e.gen, headGen: this.headGen })
+        .simulate({ op: 'simulate', env: this.env, head: this.det ? e.head : this.head!, tx: e.tx, gen: e.gen, headGen: this.headGen })
         .then(
           (r) => {
             recordNs(this.simService, monoNs() - t0);

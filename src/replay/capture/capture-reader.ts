@@ -93,6 +93,34 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
 }
 
+const isHexString = (x: unknown): x is string => typeof x === 'string' && x.startsWith('0x');
+
+/** Why `b` is not a {@link MinedBlock}, or null when it is one. */
+function checkMinedBlock(b: unknown): string | null {
+  if (!isPlainObject(b)) return `'block' must be a map`;
+  if (!Number.isSafeInteger(b.number) || !isHexString(b.hash) || !isHexString(b.parentHash) || typeof b.timestamp !== 'number') {
+    return `'block' needs number (integer), hash, parentHash (0x-hex) and timestamp (number)`;
+  }
+  if (b.baseFeePerGas !== null && !isHexString(b.baseFeePerGas)) return `'block.baseFeePerGas' must be a 0x-hex string or nil`;
+  if (!Array.isArray(b.txs)) return `'block.txs' must be an array`;
+  for (let i = 0; i < b.txs.length; i++) {
+    const x: unknown = b.txs[i];
+    if (
+      !isPlainObject(x) ||
+      !isHexString(x.hash) ||
+      !isHexString(x.from) ||
+      (x.to !== null && !isHexString(x.to)) ||
+      !Number.isSafeInteger(x.nonce) ||
+      (x.status !== 0 && x.status !== 1 && x.status !== null) ||
+      !Array.isArray(x.touched) ||
+      !x.touched.every(isHexString)
+    ) {
+      return `'block.txs[${i}]' must be { hash, from, to (0x-hex or nil), nonce (integer), status (0, 1 or nil), touched (0x-hex array) }`;
+    }
+  }
+  return null;
+}
+
 /** Reads exactly `length` bytes at `position` unless the file ends first; returns the count read. */
 function readFully(fd: number, buf: Buffer, length: number, position: number): number {
   let got = 0;
@@ -434,6 +462,23 @@ export class CaptureReader {
       }
       return v as unknown as CaptureRecord;
     }
+    if (t === 'state' || t === 'mined' || t === 'meta') {
+      // The tape's records name no ingest source: they come from the recording proxy, not a source.
+      if (typeof v.ts !== 'number' || !Number.isFinite(v.ts)) throw bad(`${t} record: 'ts' must be a number`);
+      if (t === 'state') {
+        if (typeof v.m !== 'string') throw bad(`state record: 'm' (method) must be a string`);
+        if (!Array.isArray(v.p)) throw bad(`state record: 'p' (params) must be an array`);
+        const e = v.e;
+        if ('r' in v === (e !== undefined)) throw bad(`state record needs exactly one of 'r' (result) and 'e' (error)`);
+        if (e !== undefined && (!isPlainObject(e) || typeof e.code !== 'number' || typeof e.message !== 'string')) throw bad(`state record: 'e' must be { code: number, message: string }`);
+      } else if (t === 'mined') {
+        const why = checkMinedBlock(v.block);
+        if (why !== null) throw bad(`mined record: ${why}`);
+      } else if (!isPlainObject(v.meta)) {
+        throw bad(`meta record: 'meta' must be a map`);
+      }
+      return v as unknown as CaptureRecord;
+    }
     if (this.options.skipUnknownTypes) {
       this.stats.skipped[t] = (this.stats.skipped[t] ?? 0) + 1;
       return null;
@@ -443,7 +488,7 @@ export class CaptureReader {
       'unknown-type',
       file,
       offset,
-      `record type '${t}' is ${reserved ? 'reserved for a later Orion (state reads / mined blocks) and ' : ''}not known to this reader (format ${CAPTURE_FORMAT_VERSION}); upgrade, or open with skipUnknownTypes to skip such records`,
+      `record type '${t}' is ${reserved ? 'reserved for a later Orion and ' : ''}not known to this reader (format ${CAPTURE_FORMAT_VERSION}); upgrade, or open with skipUnknownTypes to skip such records`,
     );
   }
 

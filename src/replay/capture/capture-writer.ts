@@ -8,6 +8,9 @@ import { monoNs } from '../../runtime/clock.js';
 import {
   type CaptureRecord,
   type CaptureSource,
+  type MinedBlock,
+  type RpcErrorAnswer,
+  type StateRecord,
   CaptureError,
   DEFAULT_PREFIX,
   FRAME_BYTES,
@@ -200,13 +203,48 @@ export class CaptureWriter {
     // A raw tx lands here only when its hash was too long for the in-place encoder.
     if (hasRaw) rec = { t: 'tx', ts, src, raw: tx.raw!, hash: tx.hash! };
     else rec = tx.hash != null ? { t: 'tx', ts, src, rpc: tx.rpc!, hash: tx.hash } : { t: 'tx', ts, src, rpc: tx.rpc! };
-    this.append(rec, ts, src);
+    this.appendRecord(rec, ts, src);
   }
 
   /** Appends a block event seen at monotonic time `atNs` by source `src`. */
   writeBlock(atNs: number, src: number, block: BlockEvent): void {
     const ts = atNs - this.startNs;
-    this.append({ t: 'block', ts, src, block }, ts, src);
+    this.appendRecord({ t: 'block', ts, src, block }, ts, src);
+  }
+
+  /**
+   * Appends a JSON-RPC read and its answer (the replay tape's `state` record) made at monotonic time
+   * `atNs`: `result` when the node answered with one (null included), else `error`.
+   * @remarks Allocates (msgpackr packs the JSON values); one call per recorded read.
+   */
+  writeState(atNs: number, method: string, params: unknown[], answer: { result: unknown } | { error: RpcErrorAnswer }): void {
+    const ts = atNs - this.startNs;
+    // Only the present one of r/e is written: a null result is `r: nil`, never confused with an error.
+    const rec: StateRecord = 'error' in answer ? { t: 'state', ts, m: method, p: params, e: answer.error } : { t: 'state', ts, m: method, p: params, r: answer.result };
+    this.appendRecord(rec, ts, null);
+  }
+
+  /** Appends a mined block (the tape's `mined` record) recorded at monotonic time `atNs`. */
+  writeMined(atNs: number, block: MinedBlock): void {
+    const ts = atNs - this.startNs;
+    this.appendRecord({ t: 'mined', ts, block }, ts, null);
+  }
+
+  /** Appends facts about the run (the tape's `meta` record: engine config, versions) at monotonic time `atNs`. */
+  writeMeta(atNs: number, meta: Record<string, unknown>): void {
+    if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) throw new TypeError('capture writer: meta must be a plain object');
+    const ts = atNs - this.startNs;
+    this.appendRecord({ t: 'meta', ts, meta }, ts, null);
+  }
+
+  /**
+   * Appends a record exactly as given, `ts` included (already relative to the capture's start): for
+   * tools that copy or filter a capture record by record. A `tx` or `block` record must name one of
+   * this capture's sources.
+   * @remarks Allocates (msgpackr); not the ingest hot path, which uses {@link writeTx}.
+   */
+  append(rec: CaptureRecord): void {
+    this.appendRecord(rec, rec.ts, rec.t === 'tx' || rec.t === 'block' ? rec.src : null);
   }
 
   /** Writes buffered records to the file (no fsync). */
@@ -251,7 +289,8 @@ export class CaptureWriter {
     };
   }
 
-  private append(rec: CaptureRecord, ts: number, src: number): void {
+  /** Packs and frames one record; `src` null for the tape's source-less records. */
+  private appendRecord(rec: CaptureRecord, ts: number, src: number | null): void {
     this.throwIfUnusable();
     // The packer's output is a view of its own scratch buffer, valid until the next pack: copied at once.
     const body = this.packr.pack(rec);
@@ -264,10 +303,10 @@ export class CaptureWriter {
    * Checks a record, rotates or starts a segment as needed and reserves `maxFrame` bytes; returns
    * where the frame goes in the buffer. `bodyHint` is the body size known so far, for the limit.
    */
-  private beginFrame(ts: number, src: number, maxFrame: number, bodyHint: number): number {
+  private beginFrame(ts: number, src: number | null, maxFrame: number, bodyHint: number): number {
     this.throwIfUnusable();
     if (!Number.isFinite(ts)) throw new TypeError(`capture writer: timestamp must be a number, got ${String(ts)}`);
-    if (!this.sourceIds.has(src)) throw new RangeError(`capture writer: source id ${src} is not among the capture's sources`);
+    if (src !== null && !this.sourceIds.has(src)) throw new RangeError(`capture writer: source id ${src} is not among the capture's sources`);
     if (bodyHint > MAX_RECORD_BYTES) throw new RangeError(`capture writer: a record of ${bodyHint} bytes exceeds the ${MAX_RECORD_BYTES}-byte limit`);
     // maxFrame may overestimate (the in-place encoder's bound): a segment can end a little early, never late.
     if (this.segIndex >= 0 && this.segBytes + maxFrame > this.segmentBytes && this.segBytes > this.segmentStartBytes) this.rotate();

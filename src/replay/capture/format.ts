@@ -47,12 +47,13 @@ export const SEGMENT_EXT = '.orcap';
 export const DEFAULT_PREFIX = 'capture';
 
 /**
- * Record types this build reads and writes. Issue 7 adds `'state'` (a state read the simulator made)
- * and `'mined'` (a mined block with its transactions) without a format version bump.
+ * Record types this build reads and writes: ingest events (`tx`, `block`, stamped with a source) and,
+ * since issue 7, the replay tape's source-less records (`state`, `mined`, `meta`), added without a
+ * format version bump.
  */
-export const RECORD_TYPES = ['tx', 'block'] as const;
-/** Type names reserved for later record types; writers must not use them for anything else. */
-export const RESERVED_RECORD_TYPES = ['state', 'mined'] as const;
+export const RECORD_TYPES = ['tx', 'block', 'state', 'mined', 'meta'] as const;
+/** Type names reserved for later record types; writers must not use them for anything else. None at present. */
+export const RESERVED_RECORD_TYPES = [] as const;
 
 /** One ingest source as a capture names it; records refer to it by `id`. */
 export interface CaptureSource {
@@ -107,8 +108,77 @@ export interface BlockRecord {
   block: BlockEvent;
 }
 
-/** Every record type this build knows; issue 7 extends the union. */
-export type CaptureRecord = TxRecord | BlockRecord;
+/** A JSON-RPC error answer as a node gave it; `data` (revert data, say) only when the node sent one. */
+export interface RpcErrorAnswer {
+  code: number;
+  message: string;
+  data?: unknown;
+}
+
+/**
+ * One JSON-RPC read and its answer, as the replay tape records it (docs/capture-format.md): `r` when
+ * the node answered with a result (which may be null), `e` when it answered with a JSON-RPC error.
+ */
+export interface StateRecord {
+  t: 'state';
+  /** Nanoseconds since the capture's start on the monotonic clock (when the call reached the recorder). */
+  ts: number;
+  /** JSON-RPC method. */
+  m: string;
+  /** Params as sent (JSON values; `[]` when the call had none). */
+  p: unknown[];
+  /** The result (a JSON value); exactly one of `r` and `e` is present. */
+  r?: unknown;
+  /** The JSON-RPC error answer. */
+  e?: RpcErrorAnswer;
+}
+
+/** One transaction of a {@link MinedBlock}. */
+export interface MinedTx {
+  /** Lowercase 0x-hex. */
+  hash: string;
+  from: string;
+  /** Null for a contract creation. */
+  to: string | null;
+  nonce: number;
+  /** Receipt status; null when the receipt has none (pre-Byzantium) or could not be read. */
+  status: 0 | 1 | null;
+  /**
+   * Lowercase addresses of the contracts that emitted a Uniswap V2 `Sync`/`Swap` or V3 `Swap` log in
+   * this transaction, each once, in the order of their first such log.
+   */
+  touched: string[];
+}
+
+/** A block as it was mined, for backtests against what landed; hashes and addresses lowercase 0x-hex. */
+export interface MinedBlock {
+  number: number;
+  hash: string;
+  parentHash: string;
+  /** Unix seconds. */
+  timestamp: number;
+  /** 0x-hex quantity as the node gave it (lowercase), or null before London. */
+  baseFeePerGas: string | null;
+  txs: MinedTx[];
+}
+
+/** A mined block (the tape's record of what landed). */
+export interface MinedRecord {
+  t: 'mined';
+  /** Nanoseconds since the capture's start on the monotonic clock (when it was recorded). */
+  ts: number;
+  block: MinedBlock;
+}
+
+/** Facts about the capture run (engine config, versions), written once at the start of the tape. */
+export interface MetaRecord {
+  t: 'meta';
+  ts: number;
+  meta: Record<string, unknown>;
+}
+
+/** Every record type this build knows. */
+export type CaptureRecord = TxRecord | BlockRecord | StateRecord | MinedRecord | MetaRecord;
 
 /** What went wrong, for code that reacts to a capture error rather than printing it. */
 export type CaptureErrorKind =

@@ -11,6 +11,7 @@ import {
   type BlockRecord,
   type CaptureRecord,
   FRAME_BYTES,
+  type MinedBlock,
   OFF_HEADER_LEN,
   OFF_VERSION,
   PREFIX_BYTES,
@@ -355,17 +356,80 @@ describe('openCapture / CaptureReader', () => {
   it('error: an unknown record type names type and offset; skipUnknownTypes skips and counts it', () => {
     const f = craftedSegment([
       { t: 'tx', ts: 1, src: 0, raw: new Uint8Array([1]) },
-      { t: 'state', ts: 2, src: 0, kind: 'storage' },
+      { t: 'trace', ts: 2, src: 0, kind: 'storage' },
       { t: 'tx', ts: 3, src: 0, raw: new Uint8Array([3]) },
       { t: 'weird', ts: 4, src: 0 },
     ]);
     const at = frameOffsets(f)[1]!;
     const err = captureError(() => readAll(f), 'unknown-type');
     assert.equal(err.offset, at);
-    assert.match(err.message, /record type 'state' is reserved for a later Orion .* not known to this reader .*skipUnknownTypes/);
+    assert.match(err.message, /record type 'trace' is not known to this reader .*skipUnknownTypes/);
     const c = openCapture(f, { skipUnknownTypes: true });
     assert.deepEqual([...c.records()].map((r) => r.ts), [1, 3]);
-    assert.deepEqual(c.stats.skipped, { state: 1, weird: 1 });
+    assert.deepEqual(c.stats.skipped, { trace: 1, weird: 1 });
+  });
+
+  it('behavior: the tape records (state, mined, meta) round-trip without a source id', () => {
+    const dir = freshDir();
+    const w = writer(dir, { prefix: 'tape' });
+    const mined: MinedBlock = {
+      number: 12,
+      hash: `0x${'ab'.repeat(32)}`,
+      parentHash: `0x${'cd'.repeat(32)}`,
+      timestamp: 1_700_000_000,
+      baseFeePerGas: '0x3b9aca00',
+      txs: [
+        { hash: `0x${'01'.repeat(32)}`, from: `0x${'11'.repeat(20)}`, to: null, nonce: 0, status: 1, touched: [] },
+        { hash: `0x${'02'.repeat(32)}`, from: `0x${'11'.repeat(20)}`, to: `0x${'22'.repeat(20)}`, nonce: 1, status: 0, touched: [`0x${'33'.repeat(20)}`] },
+      ],
+    };
+    w.writeMeta(5, { config: { chainId: 1, nested: [1, 'two', null] } });
+    w.writeState(10, 'eth_getBalance', [`0x${'11'.repeat(20)}`, '0xc'], { result: '0x1' });
+    w.writeState(11, 'eth_getTransactionReceipt', [`0x${'99'.repeat(32)}`], { result: null });
+    w.writeState(12, 'eth_call', [{ to: `0x${'22'.repeat(20)}`, data: '0x' }, 'latest'], { error: { code: 3, message: 'execution reverted', data: '0x08c379a0' } });
+    w.writeMined(13, mined);
+    w.close();
+    const recs = readAll(dir);
+    assert.deepEqual(recs, [
+      { t: 'meta', ts: 5, meta: { config: { chainId: 1, nested: [1, 'two', null] } } },
+      { t: 'state', ts: 10, m: 'eth_getBalance', p: [`0x${'11'.repeat(20)}`, '0xc'], r: '0x1' },
+      { t: 'state', ts: 11, m: 'eth_getTransactionReceipt', p: [`0x${'99'.repeat(32)}`], r: null },
+      { t: 'state', ts: 12, m: 'eth_call', p: [{ to: `0x${'22'.repeat(20)}`, data: '0x' }, 'latest'], e: { code: 3, message: 'execution reverted', data: '0x08c379a0' } },
+      { t: 'mined', ts: 13, block: mined },
+    ]);
+    const c = openCapture(dir);
+    c.verify();
+    assert.deepEqual(c.stats.byType, { meta: 1, state: 3, mined: 1 });
+    // append() copies records as they are, ts included: a filtered copy of a tape.
+    const copy = freshDir();
+    const w2 = writer(copy, { prefix: 'tape' });
+    for (const r of recs) if (r.t !== 'meta') w2.append(r);
+    w2.append({ t: 'tx', ts: 99, src: 1, raw: rawTx(1) });
+    w2.close();
+    const expected: CaptureRecord[] = [...recs.slice(1), { t: 'tx', ts: 99, src: 1, raw: rawTx(1) }];
+    assert.deepEqual(readAll(copy).map(plain), expected.map(plain));
+    assert.throws(() => writer(freshDir()).append({ t: 'tx', ts: 1, src: 7, raw: rawTx(1) }), /source id 7 is not among/);
+  });
+
+  it('error: tape records of the wrong shape are bad records', () => {
+    const tx = { hash: '0x01', from: '0x02', to: null, nonce: 0, status: 1, touched: [] };
+    const blk = { number: 1, hash: '0x0a', parentHash: '0x0b', timestamp: 2, baseFeePerGas: null, txs: [tx] };
+    const cases: [unknown, RegExp][] = [
+      [{ t: 'state', m: 'eth_chainId', p: [], r: '0x1' }, /state record: 'ts' must be a number/],
+      [{ t: 'state', ts: 1, p: [], r: '0x1' }, /'m' \(method\) must be a string/],
+      [{ t: 'state', ts: 1, m: 'eth_chainId', p: {}, r: '0x1' }, /'p' \(params\) must be an array/],
+      [{ t: 'state', ts: 1, m: 'eth_chainId', p: [] }, /exactly one of 'r' \(result\) and 'e' \(error\)/],
+      [{ t: 'state', ts: 1, m: 'eth_chainId', p: [], r: '0x1', e: { code: 1, message: 'x' } }, /exactly one of 'r'/],
+      [{ t: 'state', ts: 1, m: 'eth_chainId', p: [], e: { code: '1', message: 'x' } }, /'e' must be \{ code: number, message: string \}/],
+      [{ t: 'mined', ts: 1, block: { ...blk, number: '1' } }, /mined record: 'block' needs number/],
+      [{ t: 'mined', ts: 1, block: { ...blk, baseFeePerGas: 7 } }, /'block.baseFeePerGas' must be/],
+      [{ t: 'mined', ts: 1, block: { ...blk, txs: {} } }, /'block.txs' must be an array/],
+      [{ t: 'mined', ts: 1, block: { ...blk, txs: [tx, { ...tx, status: 2 }] } }, /'block.txs\[1\]' must be/],
+      [{ t: 'mined', ts: 1, block: { ...blk, txs: [{ ...tx, touched: [5] }] } }, /'block.txs\[0\]' must be/],
+      [{ t: 'meta', ts: 1, meta: [1] }, /meta record: 'meta' must be a map/],
+    ];
+    for (const [body, message] of cases) assert.match(captureError(() => readAll(craftedSegment([body])), 'bad-record').message, message);
+    assert.equal(readAll(craftedSegment([{ t: 'mined', ts: 1, block: blk }])).length, 1);
   });
 
   it('error: a body that is not msgpack, or not a valid record', () => {

@@ -81,7 +81,7 @@ describe('CaptureWriter', () => {
     assert.equal(s.bytes, segments(dir)[0]!.bytes);
     assert.equal(s.diskBytes, s.bytes);
     const recs = readAll(dir);
-    assert.deepEqual(recs.map((r) => [r.t, r.ts, r.src]), [['tx', 1000, 0], ['block', 2000, 3]]);
+    assert.deepEqual(recs.map((r) => [r.t, r.ts, 'src' in r ? r.src : null]), [['tx', 1000, 0], ['block', 2000, 3]]);
     assert.deepEqual(CAPTURE_WRITER_DEFAULTS, { segmentBytes: 64 * 2 ** 20, retainBytes: 2 ** 30, flushMs: 100, flushBytes: 256 * 1024, prefix: 'capture' });
   });
 

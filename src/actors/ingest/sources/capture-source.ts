@@ -73,6 +73,8 @@ export class CaptureFileSource implements Source {
         const rec = this.pending ?? this.next();
         this.pending = null;
         if (rec === null) return this.finish();
+        // Only ingest events feed ingest; the replay tape's records (state, mined, meta) are not for it.
+        if (rec.t !== 'tx' && rec.t !== 'block') continue;
         if (paced) {
           const dueNs = this.startNs + (rec.ts - this.firstTs) * scale;
           const waitMs = (dueNs - monoNs()) / 1e6;

@@ -103,7 +103,7 @@ export class RpcState {
    * Contract code kept across heads ({@link immutableCode}): after Cancun a deployed contract's
    * code never changes, so a new head re-reads its nonce and balance only. Dropped on a reorg.
    */
-  private readonly codes = new Map<string, { code: Uint8Array; codeHash: Uint8Array }>();
+  private readonly codes = new Map<string, { code: Uint8Array; codeHash: Uint8Array; block: number }>();
   private storage = new Map<string, Map<string, Uint8Array>>();
   private accountsInFlight = new Map<string, Promise<AccountState>>();
   private storageInFlight = new Map<string, Promise<Uint8Array>>();
@@ -193,8 +193,11 @@ export class RpcState {
     this.stats.misses++;
     const gen = this.generation;
     const tag = this.tag;
+    const readAt = this.block;
     const inFlight = this.accountsInFlight;
-    const known = this.codes.get(address);
+    const cached = this.codes.get(address);
+    // Code read at a later block than this one (a replay's task for an older head) may not exist yet here.
+    const known = cached !== undefined && cached.block <= this.block ? cached : undefined;
     p = Promise.all([
       this.call('eth_getTransactionCount', [address, tag]),
       this.call('eth_getBalance', [address, tag]),
@@ -203,7 +206,7 @@ export class RpcState {
       let c = known;
       if (c === undefined) {
         const bytes = hexBytes(code, 'eth_getCode');
-        c = { code: bytes, codeHash: bytes.length === 0 ? KECCAK256_EMPTY : keccak_256(bytes) };
+        c = { code: bytes, codeHash: bytes.length === 0 ? KECCAK256_EMPTY : keccak_256(bytes), block: readAt };
         if (gen === this.generation && immutableCode(bytes) && this.codes.size < MAX_CODES) this.codes.set(address, c);
       }
       const acc: AccountState = {
