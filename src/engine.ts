@@ -61,6 +61,8 @@ export interface LivePipelineOptions {
   until?: 'decoder' | 'simulator' | 'scorer' | 'submitter';
   /** Shared memory of the submitter: its keys ({@link secretsBuffer}) and operator control ({@link controlBuffer}). */
   submitterShared?: { secrets: SharedArrayBuffer; control: SharedArrayBuffer };
+  /** The start gate capture sources wait on ({@link Engine.start} opens it once every stage is ready). */
+  gate?: SharedArrayBuffer;
   /**
    * The decoder also offers every decoded transaction (before its early filter) to the
    * {@link TX_TAP_RING}, for the gateway's `txs` topic. A full tap ring drops (counted): a slow
@@ -123,7 +125,8 @@ export function livePipeline(config: EngineConfig, opts: LivePipelineOptions = {
     config: configs[name] ?? { workNs: 0, io: false, faults: [] },
     ...(i === 0 ? {} : { input: rings[i - 1] }),
     outputs: (name === 'decoder' && txTap ? { out: rings[i]!, tap: TX_TAP_RING } : { out: rings[i]! }) as Record<string, string>,
-    ...(name === 'submitter' ? { shared: { ...(opts.submitterShared ?? { secrets: secretsBuffer({}), control: controlBuffer() }) } } : {}),
+    ...(name === 'submitter' ? { shared: { ...(opts.submitterShared ?? { secrets: secretsBuffer({}), control: controlBuffer() }) } as Record<string, SharedArrayBuffer> } : {}),
+    ...(name === 'ingest' && opts.gate ? { shared: { gate: opts.gate } as Record<string, SharedArrayBuffer> } : {}),
   }));
   const all = txTap ? [...rings, TX_TAP_RING] : rings;
   return { rings: Object.fromEntries(all.map((r) => [r, config.ring.capacityBytes])), stages };
@@ -213,12 +216,14 @@ export class Engine {
     this.log = opts.logger ?? createLogger('engine', config.log.level);
     this.control = controlBuffer();
     const submitterShared = { secrets: secretsBuffer({ signer: keyBytes(opts.signerKey, 'signerKey'), relayAuth: keyBytes(opts.relayAuthKey, 'relayAuthKey') }), control: this.control };
-    const spec = opts.pipeline ?? (config.pipeline === 'synthetic' ? syntheticPipeline(config, { io: opts.io ?? false }) : livePipeline(config, { txTap: opts.txTap ?? config.gateway.enabled, submitterShared }));
+    const spec = opts.pipeline ?? (config.pipeline === 'synthetic' ? syntheticPipeline(config, { io: opts.io ?? false }) : livePipeline(config, { txTap: opts.txTap ?? config.gateway.enabled, submitterShared, gate: this.gate }));
     this.supervisor = new Supervisor(spec, config, this.log);
   }
 
   /** The submitter's operator control and published state ({@link readControl}, {@link requestControl}). */
   readonly control: SharedArrayBuffer;
+  /** Opened by {@link start} once every stage is ready; capture sources deliver nothing before. */
+  private readonly gate = new SharedArrayBuffer(4);
 
   /** Calls `handler` on the main thread for every record the last stage outputs, in order, once. */
   onOutput(handler: (msg: Message) => void): void {
@@ -269,6 +274,9 @@ export class Engine {
       this.release();
       throw err;
     }
+    const g = new Int32Array(this.gate);
+    Atomics.store(g, 0, 1);
+    Atomics.notify(g, 0);
   }
 
   /** Rejects with the fatal error if the engine fails (restart budget, fatal actor error). */

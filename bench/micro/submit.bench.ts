@@ -1,7 +1,8 @@
 /**
  * Scored opportunity → signed bundle ready to send (issue 6: p99 ≤ 2 ms with native secp256k1).
  * Times, per verified {@link Opportunity}, the submitter's path from its input to the `Sendable` a
- * route is handed (src/actors/submitter/submitter.actor.ts, `Submitter.submit`): `buildBundle` (plan
+ * route is handed (src/actors/submitter/prepare.ts, `prepareSubmission`, which the actor runs for
+ * every submission; the bench calls the same function): `buildBundle` (plan
  * → ABI calldata, fee caps, gas), the route choice (trade size and profit in USD, atomic-only plans
  * to bundle routes, `chooseRoutes`, the one-submission-per-pool-and-block claim), the nonce
  * reservation (`NonceManager.reserve`), `NativeSigner.signTx` for every searcher transaction, and the
@@ -43,9 +44,9 @@ import { encodeFunctionData, type Hex, keccak256, parseAbi, parseTransaction, re
 import { privateKeyToAccount } from 'viem/accounts';
 import { type Opportunity, type OpportunityKind, opportunityId, type PlanGas, type TxSpec, WETH_PRICE, makeProfit } from '../../src/actors/scorer/opportunity.js';
 import { getAmountOut } from '../../src/actors/scorer/pools/v2-math.js';
-import { buildBundle } from '../../src/actors/submitter/bundle.js';
 import { NonceManager } from '../../src/actors/submitter/nonce-manager.js';
-import { availableRoutes, chooseRoutes } from '../../src/actors/submitter/route-policy.js';
+import { type PrepareDeps, prepareSubmission } from '../../src/actors/submitter/prepare.js';
+import { availableRoutes } from '../../src/actors/submitter/route-policy.js';
 import { type Eip1559Tx, NativeSigner, signerBackend } from '../../src/actors/submitter/signer.js';
 import type { Submission } from '../../src/actors/submitter/submission.js';
 import { DEFAULT_SUBMITTER_CONFIG, type SubmitterConfig } from '../../src/actors/submitter/submitter-config.js';
@@ -296,93 +297,31 @@ const config: SubmitterConfig = {
 };
 const c = { ...config, chainId: CHAIN_ID, weth: WETH };
 
-/** A relay `replacementUuid` from the submission id (as the submitter's private `uuidOf`). */
-function uuidOf(id: string): string {
-  const h = id.replace(/^0x/, '').padEnd(32, '0');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
-
 type Sign = (tx: Eip1559Tx) => SignedTx | Promise<SignedTx>;
 /** Step ends within one opportunity: build, route, nonce, sign, assemble (ns since its start). */
 const LAPS = ['build', 'route', 'nonce', 'sign', 'assemble'] as const;
 
 /**
- * `Submitter.submit` from the opportunity to the `Sendable`, statement for statement, minus the
- * ledger append and the sends. `laps` receives the monotonic time after each step.
+ * The submitter's own path (`prepareSubmission`, which `Submitter` runs for every submission) with
+ * this path's signer, nonce manager and pool claims. `laps` receives the monotonic time after each step.
  */
 class ReadyPath {
   readonly nonces = new NonceManager({ nonceAt: async () => 0n });
   readonly claimed = new Map<number, Set<string>>();
   readonly routes: Set<RouteName> = availableRoutes(c);
+  private readonly deps: PrepareDeps;
 
   constructor(
     readonly address: string,
     readonly sign: Sign,
-  ) {}
+  ) {
+    this.deps = { config: c, routes: this.routes, claimed: this.claimed, nonces: this.nonces, signer: { address, signTx: sign } };
+  }
 
   async ready(opp: Opportunity, laps: Float64Array): Promise<{ sendable: Sendable; signed: SignedTx[]; sub: Submission; valueWei: bigint }> {
-    const plan = buildBundle(opp, c, c.chainId);
-    laps[0] = monoNs();
-    const sizeUsd = (Number(opp.amountIn) / 1e18) * c.ethUsd * (opp.profit.token === c.weth ? 1 : Number(opp.profit.grossWei) / Math.max(1, Number(opp.profit.gross)));
-    const profitUsd = (Number(plan.predictedNetWei) / 1e18) * c.ethUsd;
-    const oursCount = plan.steps.filter((s) => 'ours' in s).length - (plan.builderPaymentWei > 0n ? 1 : 0);
-    const atomicOnly = oursCount > 1 && opp.kind !== 'v2-sandwich';
-    const available = new Set([...this.routes].filter((r) => !atomicOnly || r === 'flashbots'));
-    const choice = chooseRoutes(c, sizeUsd, profitUsd, available);
-    if (atomicOnly && choice.chain.length === 0 && this.routes.size > 0) throw new Error('needs-bundle-route');
-    let claimed = this.claimed.get(opp.targetBlock);
-    if (claimed === undefined) this.claimed.set(opp.targetBlock, (claimed = new Set()));
-    const clash = opp.pools.find((p) => claimed!.has(p.toLowerCase()));
-    if (clash !== undefined) throw new Error(`conflict: pool ${clash}`);
-    for (const p of opp.pools) claimed.add(p.toLowerCase());
-    const account = this.address;
-    if (account !== opp.searcher?.toLowerCase()) throw new Error('wrong-account');
-    laps[1] = monoNs();
-    const nonces = await this.nonces.reserve(account, plan.steps.filter((s) => 'ours' in s).length);
-    laps[2] = monoNs();
-    const signed: SignedTx[] = [];
-    const rawTxs: Hex[] = [];
-    const txHashes: Hex[] = [];
-    const ours: number[] = [];
-    let valueWei = 0n;
-    for (const s of plan.steps) {
-      if ('victim' in s) {
-        rawTxs.push(s.victim.raw);
-        txHashes.push(s.victim.hash);
-        continue;
-      }
-      valueWei += s.ours.value;
-      const r = this.sign({ ...s.ours, nonce: nonces[signed.length]! });
-      const tx = r instanceof Promise ? await r : r;
-      signed.push(tx);
-      ours.push(rawTxs.length);
-      rawTxs.push(tx.raw);
-      txHashes.push(tx.hash);
-    }
-    const signedNs = monoNs();
-    laps[3] = signedNs;
-    const route = choice.chain[0] ?? 'dry-run';
-    const prot = route !== 'public';
-    const sub: Submission = {
-      id: opp.id,
-      kind: opp.kind,
-      status: 'dry-run',
-      route,
-      protected: prot,
-      account,
-      txHashes,
-      nonces,
-      targetBlock: opp.targetBlock,
-      predictedNetWei: plan.predictedNetWei,
-      realizedNetWei: null,
-      gasPaidWei: null,
-      block: null,
-      reason: null,
-      timings: { firstSeenNs: opp.timings.firstSeenNs, signedNs, sentNs: 0 },
-    };
-    const sendable: Sendable = { id: opp.id, rawTxs, txHashes, ours, targetBlock: opp.targetBlock, blocks: c.targetBlocks, replacementUuid: uuidOf(opp.id) };
-    laps[4] = monoNs();
-    return { sendable, signed, sub, valueWei };
+    const r = await prepareSubmission(this.deps, opp, laps);
+    if ('skip' in r) throw new Error(r.skip);
+    return { sendable: r.sendable, signed: r.signed, sub: r.base, valueWei: r.valueWei };
   }
 
   /** Untimed, after an opportunity: its nonces sent on its route and mined, the block's pool claims gone. */

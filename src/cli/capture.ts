@@ -1,5 +1,4 @@
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Opportunity } from '../actors/scorer/opportunity.js';
@@ -165,7 +164,6 @@ export async function capture(argv: string[]): Promise<void> {
     throw err;
   }
 
-  const scratch = mkdtempSync(join(tmpdir(), 'orion-capture-'));
   let config: EngineConfig;
   try {
     const file = loadConfig({ file: values.config, env: process.env, overrides: base });
@@ -183,9 +181,8 @@ export async function capture(argv: string[]): Promise<void> {
         decoder: { ...base.decoder, routers: [...file.decoder.routers], chainId: chainId ?? file.decoder.chainId },
         simulator: { ...base.simulator, rpcUrl: tape!.url },
         scorer: { ...base.scorer, rpcUrl: tape!.url },
-        // Dry: a capture records what the engine sees and decides, it trades nothing (the ledger of
-        // those dry runs is scratch, not part of the capture).
-        submitter: { rpcUrl: tape!.url, mode: 'dry-run', ledgerPath: join(scratch, 'ledger.jsonl') },
+        // Dry: a capture records what the engine sees and decides, it trades nothing (and keeps no ledger).
+        submitter: { rpcUrl: tape!.url, mode: 'dry-run', ledgerPath: null },
         gateway: { enabled: false },
       },
     });
@@ -284,7 +281,6 @@ export async function capture(argv: string[]): Promise<void> {
       writeFileSync(join(out, LIVE_FILE), `${JSON.stringify({ digest: d, outputs: digest.count, txs, blocks, opportunities: byKind, segments: INGEST_PREFIX, records: records.sort((a, b) => (a[0] + a[1] < b[0] + b[1] ? -1 : 1)) })}\n`);
       summary.bytes = diskBytes(out);
       await devnet?.stop().catch(() => {});
-      rmSync(scratch, { recursive: true, force: true });
       if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
       else log(`done: ${txs} txs, ${blocks} heads, ${summary.stateReads} state reads, ${summary.minedBlocks} mined blocks, ${mib(summary.bytes)} in ${out}; opportunities ${JSON.stringify(byKind)}; digest ${d}\n  replay it: orion replay ${out}`);
     })());

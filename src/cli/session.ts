@@ -39,7 +39,7 @@ export interface RunSummary {
   traffic?: { sent: number; accepted: number; achievedRate: number };
   gateway?: { url: string; framesSent: Record<string, number>; framesDropped: number; clientsAtEnd: number };
   /** Submissions by outcome (live modes): sent, and of those included, missed, reverted, replaced. */
-  submissions?: { sent: number; included: number; missed: number; reverted: number; replaced: number; failed: number; dryRun: number; skipped: number };
+  submissions?: { sent: number; included: number; missed: number; reverted: number; replaced: number; cancelled: number; failed: number; dryRun: number; skipped: number };
   /** Realized net profit of the included (and reverted) submissions, from their receipts (wei, decimal string). */
   realizedNetProfitWei?: string;
   /** The predicted net profit of the submissions that were included (wei, decimal string). */
@@ -53,6 +53,7 @@ interface SubTally {
   missed: number;
   reverted: number;
   replaced: number;
+  cancelled: number;
   failed: number;
   dryRun: number;
   skipped: number;
@@ -79,7 +80,11 @@ function tallySubmission(t: SubTally, s: Submission): void {
       t.realizedNetWei += s.realizedNetWei ?? 0n;
       break;
     case 'replaced':
-      t.replaced++;
+      // Our own fee bump (no block) is a new attempt of the same submission, not an outcome.
+      if (s.block !== null) t.replaced++;
+      break;
+    case 'cancelled':
+      t.cancelled++;
       break;
     case 'failed':
       t.failed++;
@@ -210,7 +215,7 @@ export interface SessionOptions {
 export async function runSession(o: SessionOptions): Promise<RunSummary> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const engine = new Engine(o.config, { txTap: o.gateway, signerKey: o.signerKey ?? null });
-  const subs: SubTally = { sent: 0, included: 0, missed: 0, reverted: 0, replaced: 0, failed: 0, dryRun: 0, skipped: 0, realizedNetWei: 0n, predictedOfIncludedWei: 0n };
+  const subs: SubTally = { sent: 0, included: 0, missed: 0, reverted: 0, replaced: 0, cancelled: 0, failed: 0, dryRun: 0, skipped: 0, realizedNetWei: 0n, predictedOfIncludedWei: 0n };
   const opps: OppTally = { byKind: {}, rejected: {}, netWei: 0n };
   engine.onOutput((m) => {
     if (m.kind === Kind.Opportunity) tally(opps, m.data as Opportunity);
@@ -265,7 +270,7 @@ export async function runSession(o: SessionOptions): Promise<RunSummary> {
       await o.cleanup();
       const s = summarize(engine.stats(), o.mode, opps);
       if (o.mode !== 'synthetic') {
-        s.submissions = { sent: subs.sent, included: subs.included, missed: subs.missed, reverted: subs.reverted, replaced: subs.replaced, failed: subs.failed, dryRun: subs.dryRun, skipped: subs.skipped };
+        s.submissions = { sent: subs.sent, included: subs.included, missed: subs.missed, reverted: subs.reverted, replaced: subs.replaced, cancelled: subs.cancelled, failed: subs.failed, dryRun: subs.dryRun, skipped: subs.skipped };
         s.realizedNetProfitWei = subs.realizedNetWei.toString();
         s.predictedNetProfitOfIncludedWei = subs.predictedOfIncludedWei.toString();
       }

@@ -8,7 +8,7 @@ import { pack } from 'msgpackr';
 import * as uWS from 'uWebSockets.js';
 import { nativeBindingError, recoveryBackend } from '../actors/decoder/tx/sender.js';
 import type { Opportunity } from '../actors/scorer/opportunity.js';
-import { type SubmitterState, readControl, requestControl } from '../actors/submitter/control.js';
+import { type SubmitterState, readControl, requestCancel, requestControl } from '../actors/submitter/control.js';
 import { Ledger } from '../actors/submitter/ledger.js';
 import { availableRoutes, chooseRoutes } from '../actors/submitter/route-policy.js';
 import type { Submission } from '../actors/submitter/submission.js';
@@ -150,14 +150,16 @@ export class Gateway {
     });
     this.app.post('/rpc', (res, req) => this.httpAuthed(res, req, 'operator', () => this.protectRpc(res)));
     this.app.post('/v1/admin/submitter', (res, req) => {
-      const op = new URLSearchParams(req.getQuery() ?? '').get('op');
-      this.httpAuthed(res, req, 'operator', () => this.submitterOp(res, op));
+      const q = new URLSearchParams(req.getQuery() ?? '');
+      const op = q.get('op');
+      const id = q.get('id');
+      this.httpAuthed(res, req, 'operator', () => this.submitterOp(res, op, id));
     });
     this.app.post('/v1/admin/restart', (res, req) => {
       const actor = new URLSearchParams(req.getQuery() ?? '').get('actor');
       this.httpAuthed(res, req, 'admin', () => this.restart(res, actor));
     });
-    this.app.any('/*', (res, req) => this.sendJson(res, '404 Not Found', { error: 'not-found', message: `no route ${req.getMethod().toUpperCase()} ${req.getUrl()}; routes: GET /v1/stream (websocket), GET /health, GET /metrics, GET /v1/status, GET /, GET /mev/stats, GET /mev/route?sizeUsd=&profitUsd=, POST /rpc, POST /v1/admin/submitter?op=pause|resume|reset, POST /v1/admin/restart?actor=NAME` }));
+    this.app.any('/*', (res, req) => this.sendJson(res, '404 Not Found', { error: 'not-found', message: `no route ${req.getMethod().toUpperCase()} ${req.getUrl()}; routes: GET /v1/stream (websocket), GET /health, GET /metrics, GET /v1/status, GET /, GET /mev/stats, GET /mev/route?sizeUsd=&profitUsd=, POST /rpc, POST /v1/admin/submitter?op=pause|resume|reset|cancel, POST /v1/admin/restart?actor=NAME` }));
     if (this.engine !== null) {
       const url = stateRpcUrl(this.engine.config, this.engine.config.submitter.rpcUrl);
       if (url !== null && this.engine.config.pipeline === 'live') this.protect = new ProtectRpc(this.engine.config, url, this.log);
@@ -528,10 +530,16 @@ export class Gateway {
     });
   }
 
-  /** `POST /v1/admin/submitter?op=pause|resume|reset`. */
-  private submitterOp(res: uWS.HttpResponse, op: string | null): void {
+  /** `POST /v1/admin/submitter?op=pause|resume|reset`, or `op=cancel&id=<submission id>`. */
+  private submitterOp(res: uWS.HttpResponse, op: string | null, id: string | null): void {
     if (this.engine === null) return this.sendJson(res, '409 Conflict', { error: 'no-engine', message: 'this gateway serves no engine' });
-    if (op !== 'pause' && op !== 'resume' && op !== 'reset') return this.sendJson(res, '400 Bad Request', { error: 'bad-op', message: 'op must be pause, resume or reset' });
+    if (op === 'cancel') {
+      if (id === null || !/^0x[0-9a-fA-F]{64}$/.test(id)) return this.sendJson(res, '400 Bad Request', { error: 'bad-id', message: 'op=cancel needs id=<submission id>: 0x and 64 hex digits' });
+      if (!requestCancel(this.engine.control, id)) return this.sendJson(res, '503 Service Unavailable', { error: 'busy', message: 'the submitter has not taken the previous cancel requests yet; retry shortly' });
+      this.log.warn(`submitter cancel of ${id} requested over the gateway`);
+      return this.sendJson(res, '202 Accepted', { requested: 'cancel', id: id.toLowerCase(), state: readControl(this.engine.control) });
+    }
+    if (op !== 'pause' && op !== 'resume' && op !== 'reset') return this.sendJson(res, '400 Bad Request', { error: 'bad-op', message: 'op must be pause, resume, reset or cancel' });
     requestControl(this.engine.control, op);
     this.log.warn(`submitter ${op} requested over the gateway`);
     this.sendJson(res, '202 Accepted', { requested: op, state: readControl(this.engine.control) });

@@ -141,6 +141,8 @@ export function engineExposition(s: EngineStats, g: GatewayFigures, extra: { sec
     x.gauge('orion_submitter_live', 'Whether the submitter sends (1: a key is loaded, mode auto) or runs dry (0)', sub.live ? 1 : 0);
     x.gauge('orion_submitter_paused', 'Whether submission is paused (1), by whom', sub.paused === 'running' ? 0 : 1, { by: sub.paused === 'running' ? 'none' : sub.paused });
     for (const [route, state] of Object.entries(sub.breakers)) x.gauge('orion_route_breaker_open', 'Circuit breaker of a route: 0 closed, 1 open, 0.5 half-open', state === 'open' ? 1 : state === 'half-open' ? 0.5 : 0, { route });
+    x.gauge('orion_submitter_queue_depth', 'Submissions waiting in the send queue (for a send slot or a retry)', sub.queueDepth);
+    x.gauge('orion_submitter_sends_in_flight', 'Submissions being built, signed and sent', sub.sendsInFlight);
   }
   if (extra.secp256k1Native !== null) x.gauge('orion_secp256k1_native', 'Whether sender recovery uses the native libsecp256k1 binding', extra.secp256k1Native ? 1 : 0);
   if (g.headBlock !== null) x.gauge('orion_head_block', 'Latest block number the engine saw', g.headBlock);

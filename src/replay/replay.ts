@@ -195,7 +195,7 @@ export function replayConfig(captured: ConfigInput, path: string, tapeUrl: strin
     simulator: { rpcUrl: tapeUrl, ...(options.threads !== undefined ? { threads: options.threads } : {}) },
     scorer: { rpcUrl: tapeUrl, ...(options.threads !== undefined ? { verifyThreads: options.threads } : {}) },
     // Never sends: the replay's submissions are what would have been sent.
-    submitter: { rpcUrl: tapeUrl, mode: 'dry-run', ledgerPath: join(scratch, 'ledger.jsonl') },
+    submitter: { rpcUrl: tapeUrl, mode: 'dry-run', ledgerPath: null },
     gateway: { enabled: false, apiKeys: [] },
     supervisor: { metricsIntervalMs: 100, deadLetterPath: join(scratch, 'dead-letters.jsonl') },
     log: { level: options.logLevel ?? 'warn' },

@@ -461,7 +461,20 @@ function validateSubmitter(s: SubmitterConfig): void {
   if (typeof g.maxRevertRate !== 'number' || !(g.maxRevertRate > 0 && g.maxRevertRate <= 1)) throw new TypeError(`${p}.guard.maxRevertRate must be in (0, 1], got ${describe(g.maxRevertRate)}`);
   int(g.minOutcomes, `${p}.guard.minOutcomes`, 1, 1_000_000);
   int(g.windowMs, `${p}.guard.windowMs`, 1, 30 * 86_400_000);
-  str(s.ledgerPath, `${p}.ledgerPath`);
+  if (s.ledgerPath !== null) str(s.ledgerPath, `${p}.ledgerPath`);
+  const q = fields(s.queue, `${p}.queue`, ['concurrency', 'maxAttempts', 'backoffMs', 'maxBackoffMs', 'jitter', 'seed']);
+  int(q.concurrency, `${p}.queue.concurrency`, 1, 1024);
+  int(q.maxAttempts, `${p}.queue.maxAttempts`, 1, 100);
+  int(q.backoffMs, `${p}.queue.backoffMs`, 0, 600_000);
+  int(q.maxBackoffMs, `${p}.queue.maxBackoffMs`, q.backoffMs as number, 600_000);
+  if (typeof q.jitter !== 'number' || !(q.jitter >= 0 && q.jitter <= 1)) throw new TypeError(`${p}.queue.jitter must be a number in [0, 1], got ${describe(q.jitter)}`);
+  int(q.seed, `${p}.queue.seed`, 0, 0xffff_ffff);
+  const r = fields(s.replacement, `${p}.replacement`, ['afterBlocks', 'feeBumpPct', 'maxReplacements', 'cancelExpired']);
+  int(r.afterBlocks, `${p}.replacement.afterBlocks`, 0, 1000);
+  // Nodes refuse a replacement that does not raise both fee fields by 10% (geth's price bump).
+  int(r.feeBumpPct, `${p}.replacement.feeBumpPct`, 10, 1000);
+  int(r.maxReplacements, `${p}.replacement.maxReplacements`, 0, 100);
+  bool(r.cancelExpired, `${p}.replacement.cancelExpired`);
   int(s.requestTimeoutMs, `${p}.requestTimeoutMs`, 1, 600_000);
   httpUrl(s.rpcUrl, `${p}.rpcUrl`);
   if (s.chainId !== null) int(s.chainId, `${p}.chainId`, 1);

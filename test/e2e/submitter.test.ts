@@ -142,7 +142,8 @@ describe('submitter: missed bundles and competitors (a relay that never forwards
   before(async () => {
     relay = await TestRelay.start();
     ledgerPath = join(dir, 'missed.jsonl');
-    const config = liveConfig({ strategy: 'flashbots', relays: [{ name: 'test-relay', url: relay.url }], ledgerPath, targetBlocks: 2 });
+    // No fee bumps here (test/e2e/submitter-queue.test.ts has them): these bundles are to miss.
+    const config = liveConfig({ strategy: 'flashbots', relays: [{ name: 'test-relay', url: relay.url }], ledgerPath, targetBlocks: 2, replacement: { afterBlocks: 0 } });
     run = await SubmitterRun.start(config, { signerKey: net.searcherKey, relayAuthKey: RELAY_AUTH_KEY });
     await ingestLive(net, run.engine);
   });

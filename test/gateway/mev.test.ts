@@ -92,7 +92,7 @@ describe('protect RPC on a devnet', () => {
             const r = ledger.get(`protect:${swap.hash}`);
             return r !== undefined && r !== null && r.status === 'included' ? r : null;
           },
-          () => `no outcome for ${swap.hash}: ${readFileSync(config.submitter.ledgerPath, 'utf8')}`,
+          () => `no outcome for ${swap.hash}: ${readFileSync(config.submitter.ledgerPath!, 'utf8')}`,
           15_000,
         );
         const r = ledger.get(`protect:${swap.hash}`)!;

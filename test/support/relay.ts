@@ -7,7 +7,8 @@ import { type Hex, concat, isHex, keccak256, recoverMessageAddress } from 'viem'
  * `X-Flashbots-Signature` on its own (recovers the signer from the header and the keccak of the raw
  * body bytes it received), validates params and answers the documented result shapes. Faults are
  * set per test. It also answers `eth_sendRawTransaction` / `eth_sendPrivateTransaction`, so it
- * stands in for the single-transaction RPCs.
+ * stands in for the single-transaction RPCs, and can forward what they accept to a node
+ * ({@link TestRelay.forwardTo}) or hold it back.
  */
 
 /**
@@ -71,6 +72,14 @@ export class TestRelay {
   readonly accepted: RelayRequest[] = [];
   /** Requests refused with 403 (missing or invalid signature). */
   unauthorized = 0;
+  /**
+   * A node to hand accepted single transactions to (`eth_sendRawTransaction` there; its answer,
+   * result or error, is the relay's), as a private RPC forwards to builders; null: accepted and
+   * kept, never forwarded (a transaction held back).
+   */
+  forwardTo: string | null = null;
+  /** Raw transactions forwarded to {@link forwardTo}, in order. */
+  readonly forwarded: Hex[] = [];
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private port = 0;
@@ -103,6 +112,8 @@ export class TestRelay {
   /** Forgets recorded requests and faults. */
   reset(): void {
     this.fault = 'ok';
+    this.forwardTo = null;
+    this.forwarded.length = 0;
     this.queue.length = 0;
     this.revertIndex = -1;
     this.requests.length = 0;
@@ -165,6 +176,12 @@ export class TestRelay {
       case 'ok': {
         const answer = this.answer(method, msg.params);
         if ('error' in answer) return send(res, 200, { jsonrpc: '2.0', id, error: { code: answer.code ?? -32602, message: answer.error } });
+        const raw = method === 'eth_sendRawTransaction' ? (msg.params as [Hex])[0] : method === 'eth_sendPrivateTransaction' ? ((msg.params as [{ tx: Hex }])[0].tx) : null;
+        if (raw !== null && this.forwardTo !== null) {
+          this.forwarded.push(raw);
+          const up = (await (await fetch(this.forwardTo, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_sendRawTransaction', params: [raw] }) })).json()) as { result?: unknown; error?: { code?: number; message?: string } };
+          if (up.error) return send(res, 200, { jsonrpc: '2.0', id, error: { code: up.error.code ?? -32000, message: up.error.message ?? 'upstream error' } });
+        }
         this.accepted.push(record);
         return send(res, 200, { jsonrpc: '2.0', id, result: answer.result });
       }

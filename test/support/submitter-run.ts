@@ -40,6 +40,19 @@ export class SubmitterRun {
     return run;
   }
 
+  /**
+   * A {@link sourcePipeline} engine whose submitter uses the engine's own control buffer, so
+   * `engine.control` (and a Gateway attached to the engine) reaches it.
+   */
+  static async startSource(config: EngineConfig, opts: { inbox: string; signerKey: Hex; chainId: number }): Promise<SubmitterRun> {
+    const spec = sourcePipeline(config, opts);
+    const run = new SubmitterRun(new Engine(config, { pipeline: spec }));
+    // The supervisor reads a stage's shared memory when it spawns the thread, at start.
+    spec.stages.find((st) => st.name === 'submitter')!.shared!.control = run.engine.control;
+    await run.engine.start();
+    return run;
+  }
+
   /** The latest state of submission `id` so far, or undefined. */
   latest(id: string): Submission | undefined {
     for (let i = this.submissions.length - 1; i >= 0; i--) if (this.submissions[i]!.id === id) return this.submissions[i];

@@ -69,7 +69,7 @@ export class Ingest implements Actor {
       status: (source, event) => this.onStatus(source, event),
     };
     c.sources.forEach((cfg, i) => {
-      const source = createSource(i, cfg, sink, () => this.finished++);
+      const source = createSource(i, cfg, sink, () => this.finished++, this.ctx.shared.gate);
       this.sources.push(source);
       this.lossless.push(source.lossless === true);
       source.start();

@@ -52,8 +52,12 @@ const ROUTES: Record<RouteName, true> = { flashbots: true, 'mev-blocker': true, 
 /** Every route name, in the order `tradesByRoute` lists them. */
 export const ROUTE_NAMES: readonly RouteName[] = Object.freeze(Object.keys(ROUTES) as RouteName[]);
 
-/** How a sent submission or protected transaction ended. All are terminal until a `reopened` entry. */
-export type OutcomeStatus = 'included' | 'missed' | 'reverted' | 'replaced' | 'expired';
+/**
+ * How a sent submission or protected transaction ended. All are terminal until a `reopened` entry.
+ * `cancelled`: our cancellation (a 0-value self-transfer at the nonce) was mined, or a bundle was
+ * withdrawn from the relays (`eth_cancelBundle`) and its block passed without it.
+ */
+export type OutcomeStatus = 'included' | 'missed' | 'reverted' | 'replaced' | 'expired' | 'cancelled';
 
 /** An opportunity's plan as built, signed and (unless dry-run) handed to a route. Written before the first send. */
 export interface SubmissionEntry {
@@ -88,6 +92,12 @@ export interface SubmissionEntry {
   feesWei: string;
   /** Estimated MEV exposure the protected route avoided, wei; `"0"` unless `protected`. */
   mevAvoidedWei: string;
+  /**
+   * `maxFeePerGas` and `maxPriorityFeePerGas` of each of our transactions (as `nonces`), wei; what
+   * a replacement or cancellation after a restart must outbid. Absent in ledgers written before them.
+   */
+  maxFeePerGas?: string[];
+  maxPriorityFeePerGas?: string[];
 }
 
 /** One route attempt of a submission; a fallback adds another. */
@@ -129,6 +139,54 @@ export interface OutcomeEntry {
   reason?: string;
 }
 
+/**
+ * Our transactions re-sent with the same nonces and higher fees (a transaction route's mempool
+ * replacement, or a bundle re-sent under the same `replacementUuid`). When the route took it (or
+ * may have), the record's `entry` lists these transactions from then on; the ones they replace may
+ * still be the ones mined.
+ */
+export interface ReplaceEntry {
+  v: 1;
+  type: 'replace';
+  id: string;
+  at: number;
+  route: RouteName;
+  ok: boolean;
+  definite: boolean;
+  error?: string;
+  /** Every transaction of the bundle, ours replaced, in order (as the submission entry's). */
+  txHashes: Hex[];
+  /** Our nonces, unchanged. */
+  nonces: string[];
+  /** The new fees of each of our transactions, wei. */
+  maxFeePerGas: string[];
+  maxPriorityFeePerGas: string[];
+}
+
+/**
+ * A cancellation: on a transaction route, a 0-value transfer to ourselves at each of our nonces
+ * with higher fees (`txHashes`, one per nonce), which frees the nonces once mined; on the relay
+ * route, `eth_cancelBundle` (no transactions); for a submission no route took, just the end of its
+ * retries. The outcome follows (`cancelled` when it worked).
+ */
+export interface CancelEntry {
+  v: 1;
+  type: 'cancel';
+  id: string;
+  at: number;
+  route: RouteName;
+  /** `window`: its target window passed (or its victim landed without it); `operator`: `op=cancel`. */
+  by: 'window' | 'operator';
+  ok: boolean;
+  definite: boolean;
+  error?: string;
+  /** The cancelling transactions, one per nonce in `nonces`; empty for a bundle or an unsent submission. */
+  txHashes: Hex[];
+  nonces: string[];
+  maxFeePerGas?: string[];
+  maxPriorityFeePerGas?: string[];
+}
+
 /** A reorg dropped the block of an outcome: the entry is pending again and its realized values void. */
 export interface ReopenedEntry {
   v: 1;
@@ -157,13 +215,13 @@ export interface ProtectEntry {
 }
 
 /** One line of the ledger. */
-export type LedgerEntry = SubmissionEntry | SendEntry | OutcomeEntry | ReopenedEntry | ProtectEntry;
+export type LedgerEntry = SubmissionEntry | SendEntry | ReplaceEntry | CancelEntry | OutcomeEntry | ReopenedEntry | ProtectEntry;
 
 /** An amount as {@link Ledger.append} takes it: a bigint or a decimal string. */
 export type WeiInput = bigint | string;
 
 type Loosen<E> = {
-  [K in keyof E as K extends 'v' | 'at' ? never : K]: K extends `${string}Wei` ? WeiInput : K extends 'nonces' ? readonly WeiInput[] : E[K] extends (infer U)[] ? readonly U[] : E[K];
+  [K in keyof E as K extends 'v' | 'at' ? never : K]: K extends `${string}Wei` ? WeiInput : K extends 'nonces' | 'maxFeePerGas' | 'maxPriorityFeePerGas' ? readonly WeiInput[] : E[K] extends (infer U)[] ? readonly U[] : E[K];
 } & { v?: 1; at?: number };
 type LoosenEach<E> = E extends LedgerEntry ? Loosen<E> : never;
 
@@ -186,6 +244,10 @@ export interface SubmissionRecord {
   readonly entry: SubmissionEntry;
   /** Route attempts in order. */
   readonly sends: readonly SendEntry[];
+  /** Fee-bumped re-sends a route took (or may have), in order. */
+  readonly replacements: readonly ReplaceEntry[];
+  /** The latest cancellation a route took (or may have), or null. */
+  readonly cancel: CancelEntry | null;
   /** Outcomes and reopenings in order. */
   readonly history: readonly (OutcomeEntry | ReopenedEntry)[];
   readonly status: RecordStatus;
@@ -241,6 +303,8 @@ export interface StatsWindow {
   reverted: number;
   replaced: number;
   expired: number;
+  /** Trades whose cancellation was mined (or whose bundle was withdrawn). */
+  cancelled: number;
   /** Trades without an outcome yet (including those in doubt after a crash). */
   pending: number;
   /** `included / (included + missed + reverted)`; null when that is 0. */
@@ -264,7 +328,8 @@ export interface LedgerStats {
 
 /** What {@link Ledger.open} found. */
 export interface LedgerOpenReport {
-  path: string;
+  /** The file; null for an in-memory ledger. */
+  path: string | null;
   /** The file did not exist and was created. */
   created: boolean;
   /** Entries replayed. */
@@ -327,7 +392,7 @@ export class LedgerError extends OrionError {
 // ---------------------------------------------------------------------------------------------
 // Schema: one table drives validation and normalization of appended and replayed entries alike.
 
-type FieldKind = 'ref' | 'name' | 'note' | 'time' | 'uint' | 'uints' | 'bool' | 'route' | 'address' | 'hash' | 'hashes' | 'wei' | 'uwei' | 'udecs' | 'status' | 'reorg';
+type FieldKind = 'ref' | 'name' | 'note' | 'time' | 'uint' | 'uints' | 'bool' | 'route' | 'address' | 'hash' | 'hashes' | 'wei' | 'uwei' | 'udecs' | 'status' | 'reorg' | 'by';
 type FieldSpec = readonly [name: string, kind: FieldKind, optional?: 'optional'];
 
 const SCHEMA: Record<LedgerEntry['type'], readonly FieldSpec[]> = {
@@ -335,8 +400,17 @@ const SCHEMA: Record<LedgerEntry['type'], readonly FieldSpec[]> = {
     ['id', 'ref'], ['at', 'time'], ['oppId', 'ref'], ['kind', 'name'], ['route', 'route'], ['protected', 'bool'], ['dryRun', 'bool'],
     ['account', 'address'], ['nonces', 'udecs'], ['txHashes', 'hashes'], ['ours', 'uints'], ['targetBlock', 'uint'],
     ['predictedNetWei', 'wei'], ['feesWei', 'uwei'], ['mevAvoidedWei', 'uwei'],
+    ['maxFeePerGas', 'udecs', 'optional'], ['maxPriorityFeePerGas', 'udecs', 'optional'],
   ],
   send: [['id', 'ref'], ['at', 'time'], ['route', 'route'], ['ok', 'bool'], ['definite', 'bool'], ['error', 'note', 'optional'], ['txHashes', 'hashes', 'optional'], ['nonces', 'udecs', 'optional']],
+  replace: [
+    ['id', 'ref'], ['at', 'time'], ['route', 'route'], ['ok', 'bool'], ['definite', 'bool'], ['error', 'note', 'optional'],
+    ['txHashes', 'hashes'], ['nonces', 'udecs'], ['maxFeePerGas', 'udecs'], ['maxPriorityFeePerGas', 'udecs'],
+  ],
+  cancel: [
+    ['id', 'ref'], ['at', 'time'], ['route', 'route'], ['by', 'by'], ['ok', 'bool'], ['definite', 'bool'], ['error', 'note', 'optional'],
+    ['txHashes', 'hashes'], ['nonces', 'udecs'], ['maxFeePerGas', 'udecs', 'optional'], ['maxPriorityFeePerGas', 'udecs', 'optional'],
+  ],
   outcome: [
     ['id', 'ref'], ['at', 'time'], ['status', 'status'], ['block', 'uint', 'optional'], ['realizedNetWei', 'wei', 'optional'],
     ['gasPaidWei', 'uwei', 'optional'], ['reason', 'note', 'optional'],
@@ -345,7 +419,7 @@ const SCHEMA: Record<LedgerEntry['type'], readonly FieldSpec[]> = {
   protect: [['id', 'ref'], ['at', 'time'], ['txHash', 'hash'], ['route', 'route'], ['account', 'address'], ['sizeWei', 'uwei'], ['exposureWei', 'uwei']],
 };
 
-const STATUSES: readonly string[] = ['included', 'missed', 'reverted', 'replaced', 'expired'];
+const STATUSES: readonly string[] = ['included', 'missed', 'reverted', 'replaced', 'expired', 'cancelled'];
 const DECIMAL = /^-?(0|[1-9][0-9]*)$/;
 const HASH = /^0x[0-9a-fA-F]{64}$/;
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
@@ -416,6 +490,9 @@ function normalizeField(where: string, kind: FieldKind, v: unknown, safe: boolea
     case 'reorg':
       if (v !== 'reorg') throw new TypeError(`${where} must be 'reorg'`);
       return v;
+    case 'by':
+      if (v !== 'window' && v !== 'operator') throw new TypeError(`${where} must be 'window' or 'operator'`);
+      return v;
   }
 }
 
@@ -452,6 +529,13 @@ function normalize(raw: unknown, defaultAt: (() => number) | null): LedgerEntry 
     if (e.ours.some((i) => i >= e.txHashes.length)) throw new RangeError('submission.ours: index past txHashes');
     if (e.nonces.length !== e.ours.length) throw new RangeError('submission.nonces: one per index in ours');
   }
+  if (e.type === 'submission' || e.type === 'replace' || e.type === 'cancel') {
+    for (const f of ['maxFeePerGas', 'maxPriorityFeePerGas'] as const) {
+      const fees = e[f];
+      if (fees !== undefined && fees.length !== e.nonces.length) throw new RangeError(`${e.type}.${f}: one per nonce`);
+    }
+  }
+  if (e.type === 'cancel' && e.txHashes.length !== 0 && e.txHashes.length !== e.nonces.length) throw new RangeError('cancel.txHashes: none, or one per nonce');
   return e;
 }
 
@@ -460,6 +544,8 @@ interface MutableSubmission {
   id: string;
   entry: SubmissionEntry;
   sends: SendEntry[];
+  replacements: ReplaceEntry[];
+  cancel: CancelEntry | null;
   history: (OutcomeEntry | ReopenedEntry)[];
   status: RecordStatus;
   route: RouteName;
@@ -501,9 +587,10 @@ function sleepMs(ms: number): void {
  * @remarks Allocates; a few calls per block, not for the hot path. Every append blocks on fdatasync.
  */
 export class Ledger {
-  /** The ledger file. */
-  readonly path: string;
+  /** The ledger file; null for an in-memory ledger (`ledgerPath: null`), which writes nothing. */
+  readonly path: string | null;
   private fd: number;
+  private closed = false;
   private readonly now: () => number;
   private readonly settleMs: number;
   /** Bytes consumed: the offset just after the last complete line read. */
@@ -517,9 +604,17 @@ export class Ledger {
   private readonly total = new WindowSum();
   private readonly pendingIds = new Set<string>();
   private report: LedgerOpenReport;
-  private readonly readBuf = Buffer.allocUnsafe(READ_CHUNK);
+  private readBufLazy: Buffer | null = null;
 
-  private constructor(path: string, fd: number, created: boolean, options: LedgerOptions) {
+  private get readBuf(): Buffer {
+    return (this.readBufLazy ??= Buffer.allocUnsafe(READ_CHUNK));
+  }
+
+  private get where(): string {
+    return this.path ?? '(in-memory ledger)';
+  }
+
+  private constructor(path: string | null, fd: number, created: boolean, options: LedgerOptions) {
     this.path = path;
     this.fd = fd;
     this.now = options.now ?? Date.now;
@@ -530,10 +625,13 @@ export class Ledger {
   /**
    * Opens (creating it and its directory if needed) and replays the ledger at `path`. A torn last
    * line is truncated away and reported in {@link openReport}; any other damaged line throws a
-   * {@link LedgerError} naming its line and byte offset.
+   * {@link LedgerError} naming its line and byte offset. `null`: an empty in-memory ledger that
+   * validates and applies entries as a file-backed one does and writes nothing.
    */
-  static open(path: string, options: LedgerOptions = {}): Ledger {
+  static open(path: string | null, options: LedgerOptions = {}): Ledger {
     if (options.settleMs !== undefined && !isUint(options.settleMs)) throw new TypeError('ledger: settleMs must be a non-negative integer');
+    // No file: entries are validated and applied as usual, and kept in memory only.
+    if (path === null) return new Ledger(null, -1, true, options);
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     let fd: number;
     let created = false;
@@ -581,6 +679,11 @@ export class Ledger {
     if (problem) throw new RangeError(`${entry.type} ${entry.id}: ${problem}`);
     const line = Buffer.from(`${JSON.stringify(entry)}\n`, 'utf8');
     if (line.length > MAX_LINE_BYTES) throw new RangeError(`${entry.type} ${entry.id}: line of ${line.length} bytes exceeds ${MAX_LINE_BYTES}`);
+    if (this.path === null) {
+      this.apply(entry);
+      this.lines++;
+      return entry;
+    }
     try {
       // One write on an O_APPEND descriptor: the kernel appends the whole line under the inode
       // lock, so another writer's line can only come before or after it, never inside.
@@ -591,7 +694,7 @@ export class Ledger {
       // A half-written line, or a failed fdatasync (after which the kernel may have dropped the
       // data and retrying proves nothing): this instance stops; open repairs a torn tail.
       this.close();
-      throw new LedgerError(this.path, -1, 0, `append failed, the entry may not be durable; the ledger is closed, reopen it`, { cause: err });
+      throw new LedgerError(this.where, -1, 0, `append failed, the entry may not be durable; the ledger is closed, reopen it`, { cause: err });
     }
     this.refresh();
     return entry;
@@ -603,6 +706,7 @@ export class Ledger {
    */
   refresh(): number {
     this.checkOpen();
+    if (this.path === null) return 0;
     const before = this.lines;
     this.consume(false);
     return this.lines - before;
@@ -644,13 +748,15 @@ export class Ledger {
 
   /** Closes the file; later calls throw. Idempotent. */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     if (this.fd < 0) return;
     closeSync(this.fd);
     this.fd = -1;
   }
 
   private checkOpen(): void {
-    if (this.fd < 0) throw new LedgerError(this.path, -1, 0, 'ledger is closed');
+    if (this.closed) throw new LedgerError(this.where, -1, 0, 'ledger is closed');
   }
 
   /** Replays the file; repairs a torn tail once it has stayed unchanged for `settleMs`. */
@@ -675,7 +781,7 @@ export class Ledger {
       previous = torn;
       sleepMs(this.settleMs);
     }
-    throw new LedgerError(this.path, previous?.cut ?? -1, previous?.line ?? 0, 'the last line keeps changing: is another writer stuck mid-line?');
+    throw new LedgerError(this.where, previous?.cut ?? -1, previous?.line ?? 0, 'the last line keeps changing: is another writer stuck mid-line?');
   }
 
   /**
@@ -723,10 +829,10 @@ export class Ledger {
     try {
       entry = normalize(JSON.parse(text), null);
     } catch (err) {
-      throw new LedgerError(this.path, offset, lineNo, `damaged or unknown entry (${err instanceof SyntaxError ? 'not JSON' : (err as Error).message}); a crash only tears the last line, so this one was altered or written by another format version`, { cause: err });
+      throw new LedgerError(this.where, offset, lineNo, `damaged or unknown entry (${err instanceof SyntaxError ? 'not JSON' : (err as Error).message}); a crash only tears the last line, so this one was altered or written by another format version`, { cause: err });
     }
     const problem = this.conflict(entry);
-    if (problem) throw new LedgerError(this.path, offset, lineNo, `${entry.type} ${entry.id}: ${problem}`);
+    if (problem) throw new LedgerError(this.where, offset, lineNo, `${entry.type} ${entry.id}: ${problem}`);
     this.apply(entry);
     this.offset = next;
     this.lines = lineNo;
@@ -746,6 +852,14 @@ export class Ledger {
         if ((e.txHashes === undefined) !== (e.nonces === undefined)) return 'a re-signed send lists both txHashes and nonces';
         if (e.txHashes !== undefined && (e.txHashes.length !== r.entry.txHashes.length || e.nonces!.length !== r.entry.nonces.length)) return 'a re-signed send lists as many transactions and nonces as its submission';
         return null;
+      case 'replace':
+      case 'cancel':
+        if (!r) return 'no submission with this id';
+        if (r.type !== 'submission') return `a ${e.type} belongs to a submission, not a protect tx`;
+        if (r.entry.dryRun) return `a dry-run submission has nothing to ${e.type}`;
+        if (e.nonces.length !== r.entry.nonces.length) return `a ${e.type} lists as many nonces as its submission`;
+        if (e.type === 'replace' && e.txHashes.length !== r.entry.txHashes.length) return 'a replace lists as many transactions as its submission';
+        return null;
       case 'outcome':
       case 'reopened':
         return r ? null : 'no submission or protect tx with this id';
@@ -758,7 +872,7 @@ export class Ledger {
     let r: MutableRecord;
     switch (e.type) {
       case 'submission':
-        r = { type: 'submission', id: e.id, entry: e, sends: [], history: [], status: e.dryRun ? 'dry-run' : 'recorded', route: e.route, outcome: null };
+        r = { type: 'submission', id: e.id, entry: e, sends: [], replacements: [], cancel: null, history: [], status: e.dryRun ? 'dry-run' : 'recorded', route: e.route, outcome: null };
         this.insert(r);
         break;
       case 'protect':
@@ -776,6 +890,23 @@ export class Ledger {
           s.route = e.route;
           s.outcome = null;
         } else if (s.status === 'recorded') s.status = 'refused';
+        break;
+      }
+      case 'replace': {
+        const s = this.records.get(e.id) as MutableSubmission;
+        r = s;
+        if (e.ok || !e.definite) {
+          s.replacements.push(e);
+          s.entry = { ...s.entry, txHashes: e.txHashes, maxFeePerGas: e.maxFeePerGas, maxPriorityFeePerGas: e.maxPriorityFeePerGas };
+        }
+        break;
+      }
+      case 'cancel': {
+        // The outcome that follows ends it; until then it stays as it was (pending: the nonces may
+        // still carry our transactions or the cancellation).
+        const s = this.records.get(e.id) as MutableSubmission;
+        r = s;
+        if (e.ok || !e.definite) s.cancel = e;
         break;
       }
       case 'outcome':
@@ -843,7 +974,7 @@ class WindowSum {
   private profit = 0n;
   private predicted = 0n;
   private gasPaid = 0n;
-  private readonly counts = { trades: 0, included: 0, missed: 0, reverted: 0, replaced: 0, expired: 0, pending: 0, refused: 0, dryRuns: 0, protectTxs: 0 };
+  private readonly counts = { trades: 0, included: 0, missed: 0, reverted: 0, replaced: 0, expired: 0, cancelled: 0, pending: 0, refused: 0, dryRuns: 0, protectTxs: 0 };
   private readonly byRoute = Object.fromEntries(ROUTE_NAMES.map((r) => [r, 0])) as Record<RouteName, number>;
 
   add(r: MutableRecord, sign: 1 | -1): void {
@@ -899,6 +1030,7 @@ class WindowSum {
       reverted: c.reverted,
       replaced: c.replaced,
       expired: c.expired,
+      cancelled: c.cancelled,
       pending: c.pending,
       inclusionRate: landedOrNot === 0 ? null : c.included / landedOrNot,
       refused: c.refused,

@@ -4,12 +4,19 @@ import type { RouteName } from './types.js';
 /**
  * Where a submission stands. `dry-run`: built, signed and recorded, not sent (no key, or dry run
  * configured). `skipped`: not built (see `reason`: paused, breaker open, stale, unverified…).
- * `sent`: a route accepted it; `failed`: every route refused it. Then, from the chain: `included`
- * (all its transactions in one block, in order), `reverted` (included, but one of ours reverted),
- * `missed` (its blocks passed without it), `replaced` (one of our nonces was mined by another
- * transaction), `reopened` (a reorg removed the block it was included in; tracking resumes).
+ * `sent`: a route accepted it; `failed`: every route refused it (after any retries). Then, from the
+ * chain: `included` (all its transactions in one block, in order), `reverted` (included, but one of
+ * ours reverted), `missed` (its blocks passed without it), `replaced`, `cancelled`, `reopened` (a
+ * reorg removed the block it was included in; tracking resumes).
+ *
+ * `replaced` is either of two things, told apart by `block`: with `block: null`, the submitter
+ * replaced its own transactions (same nonces, fees bumped; `txHashes` lists the new ones and
+ * tracking goes on); with a block, its window passed and one of our nonces had been mined by a
+ * transaction that is none of ours (final). `cancelled` (final): withdrawn before it was sent (the
+ * operator's `op=cancel`; `block: null`), or its cancellation was mined (a 0-value self-transfer at
+ * its nonce; `gasPaidWei` is what that cost) or its bundle withdrawn from the relays.
  */
-export type SubmissionStatus = 'dry-run' | 'skipped' | 'sent' | 'failed' | 'included' | 'reverted' | 'missed' | 'replaced' | 'reopened';
+export type SubmissionStatus = 'dry-run' | 'skipped' | 'sent' | 'failed' | 'included' | 'reverted' | 'missed' | 'replaced' | 'cancelled' | 'reopened';
 
 /** Payload of `Kind.Submission`: one state change of one submission, from the submitter. */
 export interface Submission {

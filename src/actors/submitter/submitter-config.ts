@@ -36,8 +36,40 @@ export interface SubmitterConfig {
   breaker: { failureThreshold: number; errorRate: number; minRequests: number; windowMs: number; cooldownMs: number };
   /** Auto-pause on realized losses or reverts within a window. */
   guard: { maxLossWei: string; maxRevertRate: number; minOutcomes: number; windowMs: number };
-  /** The ledger (append-only JSON lines, fsync'd). */
-  ledgerPath: string;
+  /**
+   * The ledger (append-only JSON lines, fsync'd); null: no file, an in-memory ledger (nothing
+   * survives a restart, `/mev/stats` stays empty; for dry runs and replays that must not write).
+   */
+  ledgerPath: string | null;
+  /**
+   * The send queue (`tx-queue.ts`): sends in flight at once, and retries of a submission every
+   * route refused with a transport error or HTTP 5xx/429 (never after an unknown outcome), with
+   * exponential backoff and seeded jitter, never past its target block.
+   */
+  queue: {
+    /** Submissions being built, signed and sent at once; the rest wait, best expected profit first. */
+    concurrency: number;
+    /** Attempts per submission, the first included (1: no retry). */
+    maxAttempts: number;
+    /** First retry delay, ms; doubled for each later retry. */
+    backoffMs: number;
+    /** Longest retry delay, ms. */
+    maxBackoffMs: number;
+    /** Share of a delay taken off at random, 0…1. */
+    jitter: number;
+    /** Seed of the jitter (mulberry32), so delays replay. */
+    seed: number;
+  };
+  /**
+   * Replacement and cancellation of sent transactions that are not included: after `afterBlocks`
+   * blocks without them, re-sent at the same nonces with fees bumped by `feeBumpPct` (at least the
+   * nodes' 10% replacement rule) while their window lasts and the bump leaves a profit, at most
+   * `maxReplacements` times; once the window has passed (or the victim landed without them), a
+   * transaction route's are cancelled (`cancelExpired`: a 0-value self-transfer at each nonce,
+   * fees bumped the same way) so the nonces are freed. Bundles are re-sent under the same
+   * `replacementUuid`. `afterBlocks: 0` turns replacement and cancellation off.
+   */
+  replacement: { afterBlocks: number; feeBumpPct: number; maxReplacements: number; cancelExpired: boolean };
   /** Per request to a route. */
   requestTimeoutMs: number;
   /** Node for nonces, blocks, receipts; null: the scorer's (or simulator's) node, else the first rpc-ws ingest source with ws → http. */
@@ -64,6 +96,8 @@ export const DEFAULT_SUBMITTER_CONFIG: SubmitterConfig = {
   breaker: { failureThreshold: 5, errorRate: 0.5, minRequests: 10, windowMs: 60_000, cooldownMs: 30_000 },
   guard: { maxLossWei: '100000000000000000', maxRevertRate: 0.5, minOutcomes: 10, windowMs: 3_600_000 },
   ledgerPath: '.orion/ledger.jsonl',
+  queue: { concurrency: 4, maxAttempts: 3, backoffMs: 200, maxBackoffMs: 2000, jitter: 0.5, seed: 1 },
+  replacement: { afterBlocks: 1, feeBumpPct: 10, maxReplacements: 3, cancelExpired: true },
   requestTimeoutMs: 2000,
   rpcUrl: null,
   chainId: null,

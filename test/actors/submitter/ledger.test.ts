@@ -344,7 +344,7 @@ describe('Ledger', () => {
     l.close();
 
     // The same after a restart.
-    const again = open(l.path);
+    const again = open(l.path!);
     assert.deepEqual(again.pending().map((x) => x.id).sort(), ['maybe', 'p-done', 'p-open', 'recorded']);
     assert.equal(again.stats(NOW).daily.netWei, '3900');
     again.close();
@@ -393,6 +393,7 @@ describe('Ledger', () => {
       reverted: 1,
       replaced: 0,
       expired: 0,
+      cancelled: 0,
       pending: 1,
       inclusionRate: 1 / 3,
       refused: 1,
@@ -550,6 +551,99 @@ describe('Ledger', () => {
     for (const [entry, type, message] of cases) assert.throws(() => l.append(entry as LedgerInput), (e: unknown) => e instanceof type && message.test((e as Error).message), show(entry));
     assert.equal(statSync(path).size, size);
     l.close();
+  });
+
+  it('behavior: replacements and cancellations: the record lists the transactions in force, a cancellation pends until its outcome, and replay rebuilds it', () => {
+    const path = freshPath();
+    const l = open(path);
+    l.append(submission('r', { maxFeePerGas: [30n, 30n], maxPriorityFeePerGas: [2n, 1n] }));
+    l.append(send('r', 'flashbots', true));
+    // A refused replacement changes nothing; a taken one is what is in force from then on.
+    l.append({ type: 'replace', id: 'r', route: 'flashbots', ok: false, definite: true, error: 'rpc: refused', txHashes: [hash(11), hash(2), hash(13)], nonces: [7n, 8n], maxFeePerGas: [33n, 33n], maxPriorityFeePerGas: [3n, 2n] });
+    let r = l.get('r') as SubmissionRecord;
+    assert.deepEqual(r.entry.txHashes, [hash(1), hash(2), hash(3)]);
+    assert.equal(r.replacements.length, 0);
+    l.append({ type: 'replace', id: 'r', route: 'flashbots', ok: true, definite: true, txHashes: [hash(11), hash(2), hash(13)], nonces: [7n, 8n], maxFeePerGas: [33n, 33n], maxPriorityFeePerGas: [3n, 2n] });
+    r = l.get('r') as SubmissionRecord;
+    assert.deepEqual(r.entry.txHashes, [hash(11), hash(2), hash(13)]);
+    assert.deepEqual([r.entry.maxFeePerGas, r.entry.maxPriorityFeePerGas], [['33', '33'], ['3', '2']]);
+    assert.equal(r.replacements.length, 1);
+    assert.equal(r.status, 'pending');
+    l.append({ type: 'cancel', id: 'r', route: 'flashbots', by: 'operator', ok: true, definite: true, txHashes: [], nonces: [7n, 8n] });
+    r = l.get('r') as SubmissionRecord;
+    assert.equal(r.cancel?.by, 'operator');
+    assert.equal(r.status, 'pending', 'pending until the outcome');
+    assert.deepEqual(l.pending().map((x) => x.id), ['r']);
+    l.append({ type: 'outcome', id: 'r', status: 'cancelled', block: 101 });
+    assert.equal(l.get('r')?.status, 'cancelled');
+    assert.deepEqual(l.pending(), []);
+    // A transaction route's cancellation: one self-transfer per nonce.
+    l.append(submission('t', { txHashes: [hash(20)], ours: [0], nonces: [9n], route: 'private-rpc' }));
+    l.append(send('t', 'private-rpc', true));
+    l.append({ type: 'cancel', id: 't', route: 'private-rpc', by: 'window', ok: true, definite: true, txHashes: [hash(21)], nonces: [9n], maxFeePerGas: [40n], maxPriorityFeePerGas: [4n] });
+    l.append({ type: 'outcome', id: 't', status: 'cancelled', block: 104, realizedNetWei: -21_000n, gasPaidWei: 21_000n });
+    const stats = l.stats(NOW).daily;
+    assert.equal(stats.cancelled, 2);
+    assert.equal(stats.trades, 2);
+    assert.equal(stats.lossesWei, '21000');
+    l.close();
+    const again = open(path);
+    assert.deepEqual(again.get('r'), l.get('r'), 'replay rebuilds the same state');
+    assert.deepEqual((again.get('t') as SubmissionRecord).cancel?.txHashes, [hash(21)]);
+    again.close();
+  });
+
+  it('args: a replace or cancel must fit its submission, and a dry-run has nothing to replace or cancel', () => {
+    const l = open(freshPath());
+    l.append(submission('s'));
+    l.append(submission('dry', { dryRun: true }));
+    const rep = (fields: Record<string, unknown>) => ({ type: 'replace', id: 's', route: 'flashbots', ok: true, definite: true, txHashes: [hash(1), hash(2), hash(3)], nonces: [7n, 8n], maxFeePerGas: [1n, 1n], maxPriorityFeePerGas: [1n, 1n], ...fields }) as LedgerInput;
+    assert.throws(() => l.append(rep({ id: 'nope' })), /no submission with this id/);
+    assert.throws(() => l.append(rep({ id: 'dry' })), /dry-run/);
+    assert.throws(() => l.append(rep({ txHashes: [hash(1)] })), /as many transactions/);
+    assert.throws(() => l.append(rep({ maxFeePerGas: [1n] })), /one per nonce/);
+    const cancel = (fields: Record<string, unknown>) => ({ type: 'cancel', id: 's', route: 'flashbots', by: 'window', ok: true, definite: true, txHashes: [], nonces: [7n, 8n], ...fields }) as LedgerInput;
+    assert.throws(() => l.append(cancel({ by: 'someone' })), /window' or 'operator/);
+    assert.throws(() => l.append(cancel({ txHashes: [hash(5)] })), /one per nonce/);
+    assert.throws(() => l.append(cancel({ nonces: [7n] })), /as many nonces/);
+    assert.throws(() => l.append({ type: 'outcome', id: 's', status: 'withdrawn' } as unknown as LedgerInput), /status must be one of/);
+    l.append(cancel({}));
+    assert.equal((l.get('s') as SubmissionRecord).cancel?.by, 'window');
+    l.close();
+  });
+
+  it('behavior: a ledger written before replacements, cancellations and fee fields reads as it did', () => {
+    const path = freshPath();
+    const l = open(path);
+    l.append(submission('old'));
+    l.append(send('old', 'flashbots', true));
+    l.append({ type: 'outcome', id: 'old', status: 'missed', block: 102 });
+    l.close();
+    const text = readFileSync(path, 'utf8');
+    assert.ok(!/maxFeePerGas|cancel|replace/.test(text), 'nothing new is written for an entry that has none of it');
+    const again = open(path);
+    const r = again.get('old') as SubmissionRecord;
+    assert.deepEqual([r.status, r.replacements, r.cancel, r.entry.maxFeePerGas], ['missed', [], null, undefined]);
+    assert.equal(again.stats(NOW).daily.cancelled, 0);
+    again.close();
+  });
+
+  it('default: a null path is an in-memory ledger: entries are checked and applied, nothing is written', () => {
+    const l = Ledger.open(null, { now: () => NOW });
+    assert.deepEqual(l.openReport(), { path: null, created: true, entries: 0, bytes: 0, tornTail: null });
+    assert.equal(l.path, null);
+    l.append(submission('m'));
+    l.append(send('m', 'flashbots', true));
+    assert.equal(l.get('m')?.status, 'pending');
+    assert.equal(l.refresh(), 0);
+    assert.deepEqual(l.pending().map((x) => x.id), ['m']);
+    assert.throws(() => l.append(submission('m')), /id already recorded/);
+    assert.throws(() => l.append({ ...submission('k'), kind: KEY } as LedgerInput), /private key/);
+    l.append({ type: 'outcome', id: 'm', status: 'included', block: 100, realizedNetWei: 7n });
+    assert.equal(l.stats(NOW).daily.netWei, '7');
+    assert.equal(l.entries, 3);
+    l.close();
+    assert.throws(() => l.append(submission('after')), /closed/);
   });
 
   it('behavior: close is idempotent and a closed ledger refuses entries', () => {

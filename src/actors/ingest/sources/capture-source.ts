@@ -13,6 +13,12 @@ export interface CaptureFileSourceOptions {
   speed: 'max' | number;
   /** Called once when the last record was delivered (or the capture failed). */
   onFinished?: () => void;
+  /**
+   * The engine's start gate (an Int32 that turns non-zero once every stage is ready): nothing is
+   * delivered before, so a replay's records do not pile up in the rings while later stages start,
+   * and its pacing and timings start with the pipeline.
+   */
+  gate?: SharedArrayBuffer;
 }
 
 /** Records delivered per event-loop turn at `max` speed, so timers and the heartbeat still run. */
@@ -52,8 +58,17 @@ export class CaptureFileSource implements Source {
       return;
     }
     this.sink.status(this.id, { type: 'connected', endpoint: `capture:${this.options.path}`, reconnect: false });
-    this.startNs = monoNs();
     this.firstTs = this.reader.header.firstTs ?? 0;
+    const gate = this.options.gate ? new Int32Array(this.options.gate) : null;
+    if (gate === null || Atomics.load(gate, 0) !== 0) return this.go();
+    const w = Atomics.waitAsync(gate, 0, 0);
+    if (!w.async) return this.go();
+    void w.value.then(() => this.go());
+  }
+
+  private go(): void {
+    if (this.stopped || this.timer !== null) return;
+    this.startNs = monoNs();
     this.schedule(0);
   }
 

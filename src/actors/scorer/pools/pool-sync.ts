@@ -35,13 +35,25 @@ const FACTORY = '0xc45a0155';
 /** Largest batch sent at once. */
 const MAX_BATCH = 500;
 
+/** Default budget of one {@link ChainReader} request (connect, send, whole answer), ms. */
+export const CHAIN_READ_TIMEOUT_MS = 10_000;
+
 /** JSON-RPC over HTTP, batched. */
 export class ChainReader {
   private id = 1;
   /** Requests sent, for metrics. */
   requests = 0;
+  /** Budget of each request (ms): a node that stops answering fails the read (`CHAIN_TRANSPORT`) instead of holding it forever. */
+  readonly timeoutMs: number;
 
-  constructor(readonly url: string) {}
+  constructor(
+    readonly url: string,
+    opts: { timeoutMs?: number } = {},
+  ) {
+    const t = opts.timeoutMs ?? CHAIN_READ_TIMEOUT_MS;
+    if (!Number.isSafeInteger(t) || t < 1) throw new RangeError(`ChainReader: timeoutMs must be a positive integer of ms, got ${t}`);
+    this.timeoutMs = t;
+  }
 
   /** Runs `calls` as batches of at most {@link MAX_BATCH}; each result or its error, in call order. */
   async batch(calls: readonly (readonly [method: string, params: readonly unknown[]])[]): Promise<({ result: unknown } | { error: string })[]> {
@@ -54,11 +66,14 @@ export class ChainReader {
       let text: string;
       try {
         this.requests++;
-        const res = await fetch(this.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        // The signal covers the body too: a node that sends headers and then stalls is cut as well.
+        const res = await fetch(this.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(this.timeoutMs) });
         text = await res.text();
         if (!res.ok) throw new ChainReadError('CHAIN_TRANSPORT', `HTTP ${res.status} from ${this.url}`);
       } catch (err) {
         if (err instanceof ChainReadError) throw err;
+        const name = (err as { name?: unknown } | null)?.name;
+        if (name === 'TimeoutError' || name === 'AbortError') throw new ChainReadError('CHAIN_TRANSPORT', `${this.url}: no answer within ${this.timeoutMs} ms`);
         throw new ChainReadError('CHAIN_TRANSPORT', `${this.url}: ${(err as Error).message}`);
       }
       let replies: unknown;
