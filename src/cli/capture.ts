@@ -7,7 +7,8 @@ import { type Devnet, startDevnet } from '../devnet/devnet.js';
 import { devnetEngineConfig } from '../devnet/engine-config.js';
 import { TRAFFIC_KINDS, type TrafficKind, type TrafficRun } from '../devnet/traffic.js';
 import { Engine } from '../engine.js';
-import { type BlockEvent, Kind } from '../messages/schema.js';
+import { type BlockEvent, type DecodedTx, Kind } from '../messages/schema.js';
+import { SENDERS_FILE, writeSenderHints } from '../replay/capture/senders.js';
 import { redactUrl, writerName } from '../replay/capture/format.js';
 import { OutputDigest, canonicalJson } from '../replay/digest.js';
 import { INGEST_PREFIX, LIVE_FILE, TAPE_DIR } from '../replay/replay.js';
@@ -194,7 +195,13 @@ export async function capture(argv: string[]): Promise<void> {
   const { gateway: _g, ...kept } = config;
   tape!.writeMeta({ config: { ...kept, ingest: { ...kept.ingest, sources: [], record: null } }, writer: writerName(), node: redactUrl(wsUrl!), createdAt: new Date().toISOString() });
 
-  const engine = new Engine(config, { logger: createLogger('capture', config.log.level), txTap: false, signerKey: null });
+  // The decoder's tap gives every sender it recovered: kept as the capture's sender hints.
+  const engine = new Engine(config, { logger: createLogger('capture', config.log.level), txTap: true, signerKey: null });
+  const senders = new Map<string, string>();
+  engine.onTx((m) => {
+    const tx = m.data as DecodedTx;
+    senders.set(tx.hash, tx.from);
+  });
   const digest = new OutputDigest();
   const outputs = values.outputs ? createWriteStream(values.outputs) : null;
   /** Last revision of each opportunity: kind and verification. */
@@ -279,6 +286,7 @@ export async function capture(argv: string[]): Promise<void> {
         digest: d,
       };
       writeFileSync(join(out, LIVE_FILE), `${JSON.stringify({ digest: d, outputs: digest.count, txs, blocks, opportunities: byKind, segments: INGEST_PREFIX, records: records.sort((a, b) => (a[0] + a[1] < b[0] + b[1] ? -1 : 1)) })}\n`);
+      writeSenderHints(join(out, SENDERS_FILE), senders);
       summary.bytes = diskBytes(out);
       await devnet?.stop().catch(() => {});
       if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);

@@ -11,6 +11,7 @@ import { createLogger, type LogLevel } from '../runtime/log.js';
 import { type BacktestReport, backtest } from './backtest.js';
 import { openCapture } from './capture/capture-reader.js';
 import { CaptureError } from './capture/format.js';
+import { SENDERS_FILE, readSenderHints } from './capture/senders.js';
 import { OutputDigest, type ReplayOutput } from './digest.js';
 import { TapeServer } from './tape/tape-server.js';
 
@@ -86,6 +87,8 @@ export interface ReplayReport {
     /** Node reads the tape holds. */
     stateReads: number;
     minedBlocks: number;
+    /** Senders the capture run recovered (`senders.bin`), which the replay's decoder takes instead of recovering them again. */
+    senderHints: number;
   };
   speed: 'max' | number;
   threads: { simulator: number; verify: number };
@@ -187,8 +190,9 @@ function overlay(a: unknown, b: unknown): unknown {
 }
 
 /** The engine configuration a replay runs with: the capture's, the caller's strategy settings, then the replay's own. */
-export function replayConfig(captured: ConfigInput, path: string, tapeUrl: string, options: ReplayOptions, scratch: string): EngineConfig {
+export function replayConfig(captured: ConfigInput, path: string, tapeUrl: string, options: ReplayOptions, scratch: string, senderHints: string | null = null): EngineConfig {
   const forced: ConfigInput = {
+    decoder: { senderHints },
     pipeline: 'live',
     deterministic: true,
     ingest: { sources: [{ kind: 'capture', name: 'replay', path, speed: options.speed ?? 'max' }], record: null },
@@ -263,7 +267,10 @@ async function run(path: string, options: ReplayOptions, push: (o: ReplayOutput)
   let engine: Engine | null = null;
   try {
     const meta = tape.meta() as { config?: ConfigInput } | null;
-    const config = replayConfig(meta?.config ?? {}, path, tape.url, options, scratch);
+    const hintsFile = join(path, SENDERS_FILE);
+    // Checked here, so a damaged file is a clear error before any thread starts.
+    const hints = existsSync(hintsFile) ? readSenderHints(hintsFile).size : 0;
+    const config = replayConfig(meta?.config ?? {}, path, tape.url, options, scratch, hints > 0 ? hintsFile : null);
     engine = new Engine(config, { logger: createLogger('replay', config.log.level), txTap: false });
     const digest = new OutputDigest();
     const finals = new Map<string, Opportunity>();
@@ -345,7 +352,7 @@ async function run(path: string, options: ReplayOptions, push: (o: ReplayOutput)
       reportVersion: 1,
       complete: ts.misses === 0,
       digest: d,
-      capture: { path, captureId: scan.captureId, chainId: scan.chainId, txRecords: scan.txRecords, blockRecords: scan.blockRecords, durationSeconds: round(scan.durationSeconds, 3), stateReads: tape.size, minedBlocks: mined.length },
+      capture: { path, captureId: scan.captureId, chainId: scan.chainId, txRecords: scan.txRecords, blockRecords: scan.blockRecords, durationSeconds: round(scan.durationSeconds, 3), stateReads: tape.size, minedBlocks: mined.length, senderHints: hints },
       speed,
       threads: { simulator: config.simulator.threads, verify: config.scorer.verifyThreads },
       txs,
@@ -417,6 +424,7 @@ function latency(stats: EngineStats, speed: 'max' | number): ReplayReport['laten
   const wall: Record<string, P> = {};
   for (const [name, st] of Object.entries(stats.stages)) wall[name] = { p50: st.serviceUs.p50, p99: st.serviceUs.p99 };
   const h = stats.stages.scorer?.histogramsUs ?? {};
+  for (const [stage, st] of Object.entries(stats.stages)) for (const [k, v] of Object.entries(st.histogramsUs)) if (v.count > 0) wall[`${stage}.${k}`] = { p50: v.p50, p99: v.p99, ...({ count: v.count, max: v.max } as object) } as P;
   if (h.firstSeenToScored) wall.firstSeenToScored = { p50: h.firstSeenToScored.p50, p99: h.firstSeenToScored.p99 };
   if (h.firstSeenToVerified) wall.firstSeenToVerified = { p50: h.firstSeenToVerified.p50, p99: h.firstSeenToVerified.p99 };
   wall.endToEnd = { p50: stats.endToEndUs.p50, p99: stats.endToEndUs.p99 };

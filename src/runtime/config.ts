@@ -124,6 +124,7 @@ export const DEFAULT_CONFIG: EngineConfig = deepFreeze({
     maxTxBytes: 131_072,
     routers: [],
     filter: { enabled: true, strategies: ['sandwich', 'backrun', 'arbitrage', 'liquidation'], dropExpired: true },
+    senderHints: null,
   },
   simulator: DEFAULT_SIMULATOR_CONFIG,
   scorer: DEFAULT_SCORER_CONFIG,
@@ -341,6 +342,7 @@ function validateDecoder(d: DecoderConfig): void {
   d.filter.strategies.forEach((s, i) => oneOf(s, `config.decoder.filter.strategies[${i}]`, ['sandwich', 'backrun', 'arbitrage', 'liquidation']));
   if (typeof d.filter.enabled !== 'boolean') throw new TypeError(`config.decoder.filter.enabled must be true or false, got ${describe(d.filter.enabled)}`);
   if (typeof d.filter.dropExpired !== 'boolean') throw new TypeError(`config.decoder.filter.dropExpired must be true or false, got ${describe(d.filter.dropExpired)}`);
+  if (d.senderHints != null && (typeof d.senderHints !== 'string' || d.senderHints === '')) throw new TypeError(`config.decoder.senderHints must be a file path or null, got ${describe(d.senderHints)}`);
 }
 
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;

@@ -72,6 +72,7 @@ describe('orion capture → orion replay', { timeout: 600_000 }, () => {
     assert.ok(summary.minedBlocks >= 4);
     assert.ok(Object.values(summary.opportunities).reduce((a, b) => a + b, 0) > 0, 'the devnet run found opportunities');
     assert.ok(existsSync(join(dir, 'tape')));
+    assert.ok(existsSync(join(dir, 'senders.bin')), 'the senders the run recovered');
     assert.equal(live.digest, summary.digest);
   });
 
@@ -87,6 +88,7 @@ describe('orion capture → orion replay', { timeout: 600_000 }, () => {
     assert.deepEqual(report.live, { digest: live.digest, matches: true });
     assert.equal(report.complete, true);
     assert.equal(report.txs, summary.txs);
+    assert.ok(report.capture.senderHints > summary.txs / 2, `sender hints ${report.capture.senderHints}`);
     assert.deepEqual(report.opportunities, summary.opportunities);
     assert.ok(report.backtest !== null && report.backtest.minedBlocks >= 4);
     assert.ok(report.backtest.considered > 0);

@@ -10,4 +10,10 @@ export interface DecoderConfig {
   /** Routers, factories and pairs known beyond the mainnet defaults (the devnet adds its own). */
   routers: RouterEntry[];
   filter: EarlyFilterConfig;
+  /**
+   * A capture's sender hints (`senders.bin`, src/replay/capture/senders.ts): transactions listed
+   * there take the sender the capture run recovered instead of a recovery. `orion replay` sets it;
+   * null (the default) recovers every sender.
+   */
+  senderHints?: string | null;
 }

@@ -11,6 +11,7 @@ import { decodeTransaction } from './tx/decode-tx.js';
 import { TxDecodeError } from './tx/errors.js';
 import { decodeRpcTransaction } from './tx/from-rpc.js';
 import { recoveryBackend } from './tx/sender.js';
+import { readSenderHints } from '../../replay/capture/senders.js';
 
 /**
  * The decoder stage: turns each `RawTx` into one canonical `DecodedTx` (every transaction type,
@@ -24,7 +25,7 @@ import { recoveryBackend } from './tx/sender.js';
 export class Decoder implements Actor {
   private readonly registry: RouterRegistry;
   private readonly filter: EarlyFilter;
-  private readonly opts: { chainId?: bigint; maxBytes: number };
+  private readonly opts: { chainId?: bigint; maxBytes: number; senders?: ReadonlyMap<string, string> };
   private readonly seenToDecoded;
   private head: BlockEvent | null = null;
   /** Offer every decoded tx to the `tap` port (set by the engine for the gateway's `txs` topic). */
@@ -35,6 +36,7 @@ export class Decoder implements Actor {
     this.registry = new RouterRegistry(c.routers);
     this.filter = new EarlyFilter(c.filter);
     this.opts = c.chainId === null ? { maxBytes: c.maxTxBytes } : { chainId: BigInt(c.chainId), maxBytes: c.maxTxBytes };
+    if (c.senderHints) this.opts.senders = readSenderHints(c.senderHints);
     this.seenToDecoded = ctx.metrics.histogram('firstSeenToDecoded');
     this.tap = c.tap === true;
   }

@@ -90,11 +90,9 @@ export class Simulator implements Actor {
         this.gen++;
         Atomics.store(this.headGen, 0, this.gen);
         this.nonces.clear();
-        // Replay: queued runs keep their head, and threads move to a head when a task names it.
-        if (!this.det) {
-          this.shedStale();
-          this.pool?.warm(this.env, this.head);
-        }
+        // Replay: queued runs keep their head (each task names the head it runs on).
+        if (!this.det) this.shedStale();
+        this.pool?.warm(this.env, this.head);
         slot.records.push([msg.kind, msg.data, msg.sub]);
       } else if (msg.kind === Kind.DecodedTx) {
         const tx = msg.data as DecodedTx;

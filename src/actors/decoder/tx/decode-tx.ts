@@ -30,6 +30,11 @@ export interface DecodeOptions {
    * test vectors often carry gas limits no node would accept; set false to decode those.
    */
   checkIntrinsicGas?: boolean;
+  /**
+   * Senders already recovered, by transaction hash (a replay's sender hints): a listed transaction
+   * takes its sender from here instead of a curve recovery. Every other check still runs.
+   */
+  senders?: ReadonlyMap<string, string>;
 }
 
 /** Default size limit of a canonical transaction: 128 KiB, geth's `txMaxSize`. */
@@ -446,15 +451,19 @@ function decodeCanonical(raw: Uint8Array, type: number, opts: DecodeOptions | un
     out.set(b.subarray(fieldsStart, dataE), p);
     p += fieldsLen + tailLen;
   }
-  keccak256Into(out, 0, p, MSG, 0);
-  loadSig(b, rS, rE, sS, sE);
-  const from = recoverAddress(MSG, SIG, parity);
-  if (from === null) fail('TX_SIG_INVALID', 'no public key recovers from the signature');
+  keccak256Into(b, 0, n, HASH, 0);
+  const hash = toHex(HASH, 0, 32);
+  let from = opts?.senders?.get(hash) ?? null;
+  if (from === null) {
+    keccak256Into(out, 0, p, MSG, 0);
+    loadSig(b, rS, rE, sS, sE);
+    from = recoverAddress(MSG, SIG, parity);
+    if (from === null) fail('TX_SIG_INVALID', 'no public key recovers from the signature');
+  }
   if (authorizationList !== null) for (let i = 0; i < authorizationList.length; i++) recoverAuthority(b, authorizationList[i]!, i);
 
-  keccak256Into(b, 0, n, HASH, 0);
   return {
-    hash: toHex(HASH, 0, 32),
+    hash,
     type,
     chainId,
     nonce,
