@@ -1,29 +1,10 @@
 import assert from 'node:assert/strict';
 import type { DemoSummary } from '../../src/cli/demo.js';
-import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { type CliRun, runCli } from '../support/cli.js';
 
-const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
-
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(args: string[], onStderr?: (text: string) => void): Promise<Run> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [CLI, 'demo', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (c: Buffer) => (stdout += c));
-    p.stderr.on('data', (c: Buffer) => {
-      stderr += c;
-      onStderr?.(stderr);
-    });
-    p.on('exit', (status) => resolve({ status, stdout, stderr }));
-  });
+function run(args: string[], onStderr?: (text: string) => void): Promise<CliRun> {
+  return runCli(['demo', ...args], onStderr ? { onStderr } : {});
 }
 
 describe('orion demo', () => {

@@ -1,39 +1,21 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { CaptureSummary } from '../../src/cli/capture.js';
 import { CaptureError } from '../../src/replay/capture/format.js';
 import { openCapture } from '../../src/replay/capture/capture-reader.js';
 import { CaptureWriter } from '../../src/replay/capture/capture-writer.js';
 import { type ReplayOutput, ReplayError, type ReplayReport, replay } from '../../src/index.js';
+import { runCli } from '../support/cli.js';
 
 /**
  * Capture and replay end to end: `orion capture --devnet` records a live run (anvil, Uniswap,
  * traffic), then the capture is replayed, without the devnet, through the real actors and threads.
  */
 
-const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
-
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (c: Buffer) => (stdout += c));
-    p.stderr.on('data', (c: Buffer) => (stderr += c));
-    p.on('exit', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runCli(args);
 
 interface Live {
   digest: string;

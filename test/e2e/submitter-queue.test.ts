@@ -9,14 +9,13 @@ import type { Opportunity } from '../../src/actors/scorer/opportunity.js';
 import type { Submission } from '../../src/actors/submitter/submission.js';
 import { rpc } from '../../src/devnet/anvil.js';
 import { type Devnet, startDevnet } from '../../src/devnet/devnet.js';
-import { devnetEngineConfig } from '../../src/devnet/engine-config.js';
 import { Gateway } from '../../src/gateway/gateway.js';
 import type { ConfigInput } from '../../src/runtime/config.js';
 import { createLogger } from '../../src/runtime/log.js';
 import { latestBlock, waitUntil } from '../support/chain.js';
-import { tempDir, testConfig } from '../support/harness.js';
+import { tempDir } from '../support/harness.js';
 import { type RelayRequest, TestRelay } from '../support/relay.js';
-import { SubmitterRun, addressOf, pushOpportunities, readLedger, sourcePipeline, transferOpportunity } from '../support/submitter-run.js';
+import { SubmitterRun, addressOf, devnetSubmitterConfig, pushOpportunities, readLedger, sourcePipeline, transferOpportunity } from '../support/submitter-run.js';
 import { KEYS, gatewayConfig } from '../gateway/fixtures.js';
 
 /**
@@ -48,19 +47,8 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** The devnet config with the submitter's overrides and supervision that tolerates a loaded machine. */
-function liveConfig(submitter: ConfigInput['submitter']) {
-  return testConfig({
-    ...devnetEngineConfig(net),
-    supervisor: { hangTimeoutMs: 10_000, bootstrapTimeoutMs: 30_000, metricsIntervalMs: 50 },
-    submitter: {
-      guard: { maxLossWei: String(10n ** 21n), maxRevertRate: 1, minOutcomes: 1000, windowMs: 3_600_000 },
-      // Repeated refusals here are the point; the breaker has its own tests.
-      breaker: { failureThreshold: 1000, errorRate: 1, minRequests: 1000, windowMs: 600_000, cooldownMs: 600_000 },
-      ...submitter,
-    },
-  });
-}
+/** Repeated refusals here are the point: no breaker trips (the breaker has its own tests). */
+const liveConfig = (submitter: ConfigInput['submitter']) => devnetSubmitterConfig(net, submitter, { lenientBreaker: true });
 
 /** A verified one-transfer opportunity for the block after the head, predicting `netWei` (a fee bump pays only out of a profit). */
 async function opportunity(tag: string, netWei = 0n): Promise<Opportunity> {

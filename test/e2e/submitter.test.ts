@@ -19,7 +19,7 @@ import { parseBig } from '../support/big-json.js';
 import { GWEI, balances, ingestLive, latestBlock, mineChecked, sendTx, waitUntil } from '../support/chain.js';
 import { tempDir, testConfig } from '../support/harness.js';
 import { type RelayRequest, TestRelay } from '../support/relay.js';
-import { SubmitterRun, addressOf, pushOpportunities, readLedger, sendSwap, sourcePipeline, transferOpportunity, verificationsDone } from '../support/submitter-run.js';
+import { SubmitterRun, addressOf, devnetSubmitterConfig, pushOpportunities, readLedger, sendSwap, sourcePipeline, transferOpportunity, verificationsDone } from '../support/submitter-run.js';
 
 /**
  * The submitter (stage 5) on a real anvil with automine off, real worker threads and real HTTP:
@@ -48,14 +48,7 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** The devnet config with the submitter's overrides and supervision that tolerates a loaded machine. */
-function liveConfig(submitter: ConfigInput['submitter']) {
-  return testConfig({
-    ...devnetEngineConfig(net),
-    supervisor: { hangTimeoutMs: 10_000, bootstrapTimeoutMs: 30_000, metricsIntervalMs: 50 },
-    submitter: { guard: { maxLossWei: String(10n ** 21n), maxRevertRate: 1, minOutcomes: 1000, windowMs: 3_600_000 }, ...submitter },
-  });
-}
+const liveConfig = (submitter: ConfigInput['submitter']) => devnetSubmitterConfig(net, submitter);
 
 const PRIVATE_RPC = () => ({ url: net.anvil.rpcUrl, method: 'eth_sendRawTransaction' as const });
 

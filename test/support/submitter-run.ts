@@ -11,7 +11,9 @@ import type { Submission } from '../../src/actors/submitter/submission.js';
 import type { Devnet } from '../../src/devnet/devnet.js';
 import { Engine, RESULTS_RING, stateRpcUrl } from '../../src/engine.js';
 import { type BlockEvent, Kind } from '../../src/messages/schema.js';
-import type { EngineConfig } from '../../src/runtime/config.js';
+import { devnetEngineConfig } from '../../src/devnet/engine-config.js';
+import type { ConfigInput, EngineConfig } from '../../src/runtime/config.js';
+import { testConfig } from './harness.js';
 import type { PipelineSpec } from '../../src/runtime/supervisor.js';
 import { stringifyBig } from './big-json.js';
 import { GWEI, ROUTER02_ABI, nextBase, reserves, sendTx, waitUntil } from './chain.js';
@@ -211,4 +213,21 @@ export async function sendSwap(net: Devnet, o: { key: Hex; tokenIndex: number; s
   const data = encodeFunctionData({ abi: ROUTER02_ABI, functionName: 'swapExactTokensForTokens', args: [amountIn, (quote * (100n - o.slippagePct)) / 100n, [weth as Hex, token as Hex], to, 0xffffffffn] });
   const hash = await sendTx(net, o.key, { to: venue.router, data, gas: 300_000n, tip: o.tip ?? 2n * GWEI });
   return { hash: hash.toLowerCase(), pair: pair.address.toLowerCase() };
+}
+
+/**
+ * The devnet's engine config with `submitter` over a guard that never pauses (the tests' losses and
+ * reverts are deliberate) and supervision that tolerates a loaded machine. `lenientBreaker`: no
+ * breaker trips either, for tests whose point is repeated refusals (the breaker has its own tests).
+ */
+export function devnetSubmitterConfig(net: Devnet, submitter: ConfigInput['submitter'], opts: { lenientBreaker?: boolean } = {}): EngineConfig {
+  return testConfig({
+    ...devnetEngineConfig(net),
+    supervisor: { hangTimeoutMs: 10_000, bootstrapTimeoutMs: 30_000, metricsIntervalMs: 50 },
+    submitter: {
+      guard: { maxLossWei: String(10n ** 21n), maxRevertRate: 1, minOutcomes: 1000, windowMs: 3_600_000 },
+      ...(opts.lenientBreaker ? { breaker: { failureThreshold: 1000, errorRate: 1, minRequests: 1000, windowMs: 600_000, cooldownMs: 600_000 } } : {}),
+      ...submitter,
+    },
+  });
 }

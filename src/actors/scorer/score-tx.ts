@@ -1,6 +1,6 @@
 import { bytesToHex } from '../../messages/json.js';
 import type { BlockEvent, DecodedTx, SimulatedTx, SwapLeg } from '../../messages/schema.js';
-import { nextBaseFee } from '../simulator/simulate-tx.js';
+import { nextBaseFee } from '../base-fee.js';
 import { type Opportunity, type PlanGas, type TokenPrice, WETH_PRICE, compareOpportunities, makeProfit } from './opportunity.js';
 import { getAmountIn, getAmountOut } from './pools/v2-math.js';
 import type { V2PoolRegistry } from './pools/v2-pool-registry.js';

@@ -5,6 +5,7 @@ import { type Address, bigIntToUnpaddedBytes, bytesToHex, createAddressFromStrin
 import { createVM, type RunTxResult, runTx, type VM } from '@ethereumjs/vm';
 import { keccak_256 } from '@noble/hashes/sha3';
 import type { BlockEvent, DecodedTx } from '../../messages/schema.js';
+import { nextBaseFee } from '../base-fee.js';
 import type { ForkedStateManager } from './state/forked-state-manager.js';
 
 /**
@@ -231,17 +232,7 @@ function patchInterpreter(): Promise<void> {
   return interpreterPatched;
 }
 
-/** Base fee of the block after `head` (EIP-1559: ±1/8 toward a half-full block). */
-export function nextBaseFee(head: Pick<BlockEvent, 'baseFeePerGas' | 'gasUsed' | 'gasLimit'>): bigint {
-  const base = head.baseFeePerGas ?? 0n;
-  const target = head.gasLimit / 2n;
-  if (target === 0n || head.gasUsed === target) return base;
-  if (head.gasUsed > target) {
-    const delta = (base * (head.gasUsed - target)) / target / 8n;
-    return base + (delta > 1n ? delta : 1n);
-  }
-  return base - (base * (target - head.gasUsed)) / target / 8n;
-}
+export { nextBaseFee };
 
 /** Excess blob gas of the block after `head` under Prague (target 6 blobs of 131072 gas). */
 function nextExcessBlobGas(head: Pick<BlockEvent, 'excessBlobGas'>, blobGasUsed: bigint): bigint {

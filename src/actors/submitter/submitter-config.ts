@@ -55,7 +55,7 @@ export interface SubmitterConfig {
     backoffMs: number;
     /** Longest retry delay, ms. */
     maxBackoffMs: number;
-    /** Share of a delay taken off at random, 0…1. */
+    /** Share of a delay taken off at random, 0…1: the delay is `d × (1 − jitter × u)`, u uniform in [0, 1). */
     jitter: number;
     /** Seed of the jitter (mulberry32), so delays replay. */
     seed: number;

@@ -10,7 +10,8 @@ import type { Opportunity } from '../scorer/opportunity.js';
 import { ChainReadError, ChainReader } from '../scorer/pools/pool-sync.js';
 import { CircuitBreaker, SubmissionGuard } from './circuit-breaker.js';
 import { BREAKER_ROUTES, BREAKER_STATES, CONTROL, PAUSE_SOURCES, readSecrets, takeCancels } from './control.js';
-import { type Fees, nextBaseFeeAfter, replacementFees } from './fee-bump.js';
+import { nextBaseFee } from '../base-fee.js';
+import { type Fees, replacementFees } from './fee-bump.js';
 import { Ledger } from './ledger.js';
 import { NonceError, NonceManager } from './nonce-manager.js';
 import { type PrepareDeps, type PreparedSubmission, type SkippedSubmission, prepareSubmission, uuidOf } from './prepare.js';
@@ -797,7 +798,7 @@ export class Submitter implements Actor {
     t.bumps++;
     // The next bump waits `afterBlocks` again, whether this one goes out or not.
     t.sentAt = head.number;
-    const nextBase = nextBaseFeeAfter(head);
+    const nextBase = nextBaseFee(head);
     const remaining = t.lastBlock - head.number;
     const fees = t.fees!.map((f) => replacementFees(f, r.feeBumpPct, nextBase, remaining));
     // Worth it: at the next block's base fee and the new tips, what our gas would cost beyond the
@@ -884,7 +885,7 @@ export class Submitter implements Actor {
     const r = this.c.replacement;
     const prev = t.cancel;
     const from = head?.number ?? t.lastBlock;
-    const nextBase = head === null ? 0n : nextBaseFeeAfter(head);
+    const nextBase = head === null ? 0n : nextBaseFee(head);
     // What the cancellation must outbid: the previous cancellation, ours, or (fees not recorded) a guess.
     const over: Fees[] =
       prev !== null && prev.fees.length === t.ours.length ? prev.fees : (t.fees ?? t.ours.map(() => ({ maxFeePerGas: 2n * nextBase + FALLBACK_TIP, maxPriorityFeePerGas: FALLBACK_TIP })));

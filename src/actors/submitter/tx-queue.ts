@@ -1,3 +1,4 @@
+import type { SubmitterConfig } from './submitter-config.js';
 import { mulberry32 } from '../../runtime/prng.js';
 import type { RouteError } from './types.js';
 
@@ -26,19 +27,7 @@ import type { RouteError } from './types.js';
  */
 
 /** Options of {@link TxQueue}. */
-export interface TxQueueOptions<T> {
-  /** Entries running at once (≥ 1). */
-  concurrency: number;
-  /** Attempts per entry, the first included (≥ 1; 1: never retried). */
-  maxAttempts: number;
-  /** Delay before the first retry, ms; doubled for each later one. */
-  backoffMs: number;
-  /** Longest delay, ms. */
-  maxBackoffMs: number;
-  /** Share of each delay taken off at random, in [0, 1]: the delay is `d × (1 − jitter × u)`, u uniform in [0, 1). */
-  jitter: number;
-  /** Seed of the jitter's PRNG (mulberry32), so a run's delays replay. */
-  seed: number;
+export interface TxQueueOptions<T> extends Readonly<SubmitterConfig['queue']> {
   /** One attempt of `entry` (its `attempt` is already counted). Should not reject; a rejection counts as done. */
   run(entry: QueueEntry<T>): Promise<AttemptOutcome>;
   /** `entry` left the queue without another attempt. */

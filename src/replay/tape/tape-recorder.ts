@@ -1,9 +1,9 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { monoNs } from '../../runtime/clock.js';
 import { CaptureWriter } from '../capture/capture-writer.js';
 import { CaptureError, type MinedBlock, type MinedTx, type RpcErrorAnswer, redactUrl } from '../capture/format.js';
 import { canonicalKey } from './canonical-key.js';
+import { listenOnLoopback } from './listen.js';
 
 /** Segment prefix of a replay tape (`tape-000000.orcap`). */
 export const TAPE_PREFIX = 'tape';
@@ -233,17 +233,8 @@ export class TapeRecorder {
     if (this.server !== null) return;
     if (this.closing !== null) throw new CaptureError('closed', this.dir, -1, 'the tape recorder is closed', { fatal: false });
     const server = createServer((req, res) => this.track(this.handle(req, res)));
-    // Keep-alive beyond the engine's gaps between batches, so connections are reused rather than redone.
-    server.keepAliveTimeout = 30_000;
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    this.address = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.address = await listenOnLoopback(server);
   }
 
   /** Appends the run's `meta` record (engine config, versions: msgpack-able values). Call once, before the run. */

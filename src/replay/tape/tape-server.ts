@@ -1,5 +1,5 @@
+import { listenOnLoopback } from './listen.js';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { openCapture } from '../capture/capture-reader.js';
 import type { MinedBlock, RpcErrorAnswer } from '../capture/format.js';
 import { canonicalKey } from './canonical-key.js';
@@ -167,16 +167,8 @@ export class TapeServer {
     if (this.server !== null) return;
     if (this.closing !== null) throw new Error('tape server: closed');
     const server = createServer((req, res) => void this.handle(req, res));
-    server.keepAliveTimeout = 30_000;
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    this.address = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.address = await listenOnLoopback(server);
   }
 
   /**

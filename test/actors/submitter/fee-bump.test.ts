@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { maxBaseFee } from '../../../src/actors/submitter/bundle.js';
-import { bumpFee, nextBaseFeeAfter, replacementFees } from '../../../src/actors/submitter/fee-bump.js';
+import { nextBaseFee } from '../../../src/actors/base-fee.js';
+import { bumpFee, replacementFees } from '../../../src/actors/submitter/fee-bump.js';
 import { mulberry32 } from '../../support/prng.js';
 
 const GWEI = 1_000_000_000n;
@@ -44,11 +45,11 @@ describe('fee-bump', () => {
     assert.equal(risen.maxFeePerGas, maxBaseFee(40n * GWEI, 2) + 2_200_000_000n);
   });
 
-  it('default: nextBaseFeeAfter follows EIP-1559 (±1/8 toward a half-full block; 0 before London)', () => {
+  it('default: nextBaseFee follows EIP-1559 (±1/8 toward a half-full block; 0 before London)', () => {
     const limit = 30_000_000n;
-    assert.equal(nextBaseFeeAfter({ baseFeePerGas: 8n * GWEI, gasUsed: limit / 2n, gasLimit: limit }), 8n * GWEI);
-    assert.equal(nextBaseFeeAfter({ baseFeePerGas: 8n * GWEI, gasUsed: limit, gasLimit: limit }), 9n * GWEI);
-    assert.equal(nextBaseFeeAfter({ baseFeePerGas: 8n * GWEI, gasUsed: 0n, gasLimit: limit }), 7n * GWEI);
-    assert.equal(nextBaseFeeAfter({ baseFeePerGas: null, gasUsed: 0n, gasLimit: limit }), 0n);
+    assert.equal(nextBaseFee({ baseFeePerGas: 8n * GWEI, gasUsed: limit / 2n, gasLimit: limit }), 8n * GWEI);
+    assert.equal(nextBaseFee({ baseFeePerGas: 8n * GWEI, gasUsed: limit, gasLimit: limit }), 9n * GWEI);
+    assert.equal(nextBaseFee({ baseFeePerGas: 8n * GWEI, gasUsed: 0n, gasLimit: limit }), 7n * GWEI);
+    assert.equal(nextBaseFee({ baseFeePerGas: null, gasUsed: 0n, gasLimit: limit }), 0n);
   });
 });
