@@ -39,6 +39,8 @@ Options:
   --duration S       Stop after S seconds (default: until Ctrl-C)
   --segment-mb N     Start a new segment file past N MiB (default 64)
   --retain-mb N      Delete the oldest segments while the capture exceeds N MiB (default 1024; 0 keeps all)
+  --segment-min N    Also start a new segment every N minutes (default: by size only)
+  --retain-hours N   Delete segments whose last record is older than N hours (default: no age limit)
   --config FILE      JSON config file (docs/config.md): decoder routers, scorer factories, …
   --outputs FILE     Write this run's outputs (opportunities, dry-run submissions) to FILE, one JSON
                      per line, as orion replay --outputs does: diff the two to see where they part
@@ -102,6 +104,8 @@ export async function capture(argv: string[]): Promise<void> {
         duration: { type: 'string' },
         'segment-mb': { type: 'string' },
         'retain-mb': { type: 'string' },
+        'segment-min': { type: 'string' },
+        'retain-hours': { type: 'string' },
         config: { type: 'string' },
         outputs: { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -125,6 +129,9 @@ export async function capture(argv: string[]): Promise<void> {
   const duration = num('duration', values.duration);
   const segmentBytes = Math.max(1, num('segment-mb', values['segment-mb']) ?? 64) * (1 << 20);
   const retainBytes = (num('retain-mb', values['retain-mb']) ?? 1024) * (1 << 20);
+  const segmentMs = Math.round((num('segment-min', values['segment-min']) ?? 0) * 60_000);
+  const retainMs = Math.round((num('retain-hours', values['retain-hours']) ?? 0) * 3_600_000);
+  if (retainMs > 0 && segmentMs === 0) fail('--retain-hours needs --segment-min: age retention drops whole segments, so they must also rotate by age');
   const seed = num('seed', values.seed) ?? 1;
   const rate = num('rate', values.rate) ?? 50;
   const mix: Partial<Record<TrafficKind, number>> = {};
@@ -158,7 +165,7 @@ export async function capture(argv: string[]): Promise<void> {
     }
     httpUrl ??= wsUrl!.replace(/^ws(s?):\/\//, 'http$1://');
     mkdirSync(out, { recursive: true });
-    tape = new TapeRecorder({ upstream: httpUrl, dir: join(out, TAPE_DIR), chainId: chainId ?? 0, segmentBytes, retainBytes });
+    tape = new TapeRecorder({ upstream: httpUrl, dir: join(out, TAPE_DIR), chainId: chainId ?? 0, segmentBytes, retainBytes, segmentMs, retainMs });
     await tape.start();
   } catch (err) {
     await cleanup();
@@ -177,7 +184,7 @@ export async function capture(argv: string[]): Promise<void> {
         deterministic: true,
         ingest: {
           sources: [{ kind: 'rpc-ws', name: values.devnet ? 'devnet' : 'node', url: wsUrl!, mode: 'auto' }],
-          record: { dir: out, segmentBytes, retainBytes },
+          record: { dir: out, segmentBytes, retainBytes, segmentMs, retainMs },
         },
         decoder: { ...base.decoder, routers: [...file.decoder.routers], chainId: chainId ?? file.decoder.chainId },
         simulator: { ...base.simulator, rpcUrl: tape!.url },

@@ -315,10 +315,12 @@ function validateIngest(g: EngineConfig['ingest']): void {
   });
   int(g.dedupeWindow, 'config.ingest.dedupeWindow', 1, 1 << 24);
   if (g.record !== null) {
-    const r = fields(g.record, 'config.ingest.record', ['dir', 'segmentBytes', 'retainBytes']);
+    const r = fields(g.record, 'config.ingest.record', ['dir', 'segmentBytes', 'retainBytes', 'segmentMs', 'retainMs']);
     str(r.dir, 'config.ingest.record.dir');
     int(r.segmentBytes, 'config.ingest.record.segmentBytes', 4096);
     int(r.retainBytes, 'config.ingest.record.retainBytes', 0);
+    if (r.segmentMs !== undefined) int(r.segmentMs, 'config.ingest.record.segmentMs', 0);
+    if (r.retainMs !== undefined) int(r.retainMs, 'config.ingest.record.retainMs', 0);
   }
 }
 

@@ -39,6 +39,10 @@ export interface RecordConfig {
   segmentBytes: number;
   /** Delete the oldest segments while the capture exceeds this; 0 keeps everything. */
   retainBytes: number;
+  /** Also start a new segment once one has been open this long (ms); 0 or absent: by size only. */
+  segmentMs?: number;
+  /** Delete segments whose last record is older than this (ms); 0 or absent: no age limit. */
+  retainMs?: number;
 }
 
 /** Config slice of the ingest actor. */

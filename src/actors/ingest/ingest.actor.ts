@@ -60,6 +60,8 @@ export class Ingest implements Actor {
         sources: c.sources.map((s, id) => ({ id, name: s.name, url: s.kind === 'rpc-ws' ? s.url : `capture:${s.path}` })),
         segmentBytes: c.record.segmentBytes,
         retainBytes: c.record.retainBytes,
+        segmentMs: c.record.segmentMs ?? 0,
+        retainMs: c.record.retainMs ?? 0,
         prefix,
       });
     }

@@ -35,6 +35,10 @@ export interface CaptureWriterOptions {
   segmentBytes?: number;
   /** Oldest segments are deleted while the capture is larger than this. Default 1 GiB; 0 = keep all. */
   retainBytes?: number;
+  /** A segment is also closed once it has been open this long (wall clock, ms), so age retention has segments to drop. Default 0: size only. */
+  segmentMs?: number;
+  /** Closed segments are deleted once their last record is older than this (wall clock, ms). Default 0: no age limit. */
+  retainMs?: number;
   /** Longest a buffered record waits before it is written (checked on append, by `maybeFlush` and an unref'd timer). Default 100. */
   flushMs?: number;
   /** Buffered bytes that trigger a write. Default 256 KiB. */
@@ -110,6 +114,11 @@ export class CaptureWriter {
   private readonly sourceIds: Set<number>;
   private readonly segmentBytes: number;
   private readonly retainBytes: number;
+  private readonly segmentMs: number;
+  private readonly retainMs: number;
+  /** Date.now() when the open segment was created, and when a record last went into it. */
+  private segOpenedAt = 0;
+  private segLastAt = 0;
   private readonly flushMs: number;
   private readonly flushBytes: number;
   private readonly prefix: string;
@@ -132,7 +141,7 @@ export class CaptureWriter {
   /** Bytes of the current segment already on disk. */
   private segDiskBytes = 0;
   /** Closed segments still on disk, oldest first. */
-  private readonly retained: { path: string; bytes: number }[] = [];
+  private readonly retained: { path: string; bytes: number; lastRecordAt: number }[] = [];
   private retainedBytes = 0;
   private timer: NodeJS.Timeout | undefined;
   private failed: unknown = undefined;
@@ -148,6 +157,8 @@ export class CaptureWriter {
     if (this.retainBytes !== 0 && this.retainBytes < this.segmentBytes) {
       throw new RangeError(`capture writer: retainBytes must be 0 or at least segmentBytes (${this.segmentBytes}), got ${this.retainBytes}`);
     }
+    this.segmentMs = checkInt('segmentMs', o.segmentMs ?? 0, 0);
+    this.retainMs = checkInt('retainMs', o.retainMs ?? 0, 0);
     this.flushMs = checkInt('flushMs', o.flushMs, 0);
     this.flushBytes = checkInt('flushBytes', o.flushBytes, 1);
     if (typeof o.prefix !== 'string' || !/^[A-Za-z0-9._]+(?:-[A-Za-z0-9._]+)*$/.test(o.prefix)) {
@@ -309,8 +320,9 @@ export class CaptureWriter {
     if (src !== null && !this.sourceIds.has(src)) throw new RangeError(`capture writer: source id ${src} is not among the capture's sources`);
     if (bodyHint > MAX_RECORD_BYTES) throw new RangeError(`capture writer: a record of ${bodyHint} bytes exceeds the ${MAX_RECORD_BYTES}-byte limit`);
     // maxFrame may overestimate (the in-place encoder's bound): a segment can end a little early, never late.
-    if (this.segIndex >= 0 && this.segBytes + maxFrame > this.segmentBytes && this.segBytes > this.segmentStartBytes) this.rotate();
+    if (this.segIndex >= 0 && this.segBytes > this.segmentStartBytes && (this.segBytes + maxFrame > this.segmentBytes || (this.segmentMs > 0 && Date.now() - this.segOpenedAt >= this.segmentMs))) this.rotate();
     if (this.segIndex < 0) this.startSegment(ts);
+    if (this.retainMs > 0) this.segLastAt = Date.now();
     this.reserve(maxFrame);
     return this.bufLen;
   }
@@ -332,6 +344,7 @@ export class CaptureWriter {
   }
 
   private startSegment(firstTs: number | null): void {
+    this.segOpenedAt = Date.now();
     const index = this.nextIndex;
     const path = join(this.dir, segmentFileName(this.prefix, index));
     const header: SegmentHeader = {
@@ -370,7 +383,7 @@ export class CaptureWriter {
 
   private rotate(): void {
     this.writeBuffer();
-    this.retained.push({ path: this.currentPath, bytes: this.segDiskBytes });
+    this.retained.push({ path: this.currentPath, bytes: this.segDiskBytes, lastRecordAt: this.segLastAt || Date.now() });
     this.retainedBytes += this.segDiskBytes;
     this.segDiskBytes = 0;
     this.closeFd();
@@ -411,8 +424,9 @@ export class CaptureWriter {
   }
 
   private applyRetention(): void {
-    if (this.retainBytes === 0) return;
-    while (this.retained.length > 0 && this.retainedBytes + this.segDiskBytes > this.retainBytes) {
+    if (this.retainBytes === 0 && this.retainMs === 0) return;
+    const tooOld = this.retainMs > 0 ? Date.now() - this.retainMs : -Infinity;
+    while (this.retained.length > 0 && ((this.retainBytes > 0 && this.retainedBytes + this.segDiskBytes > this.retainBytes) || this.retained[0]!.lastRecordAt < tooOld)) {
       const oldest = this.retained.shift()!;
       this.retainedBytes -= oldest.bytes;
       try {

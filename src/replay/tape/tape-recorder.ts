@@ -80,6 +80,9 @@ export interface TapeRecorderOptions {
   segmentBytes?: number;
   /** Retention (see `CaptureWriterOptions`); default 1 GiB, 0 = keep everything. */
   retainBytes?: number;
+  /** Age rotation and retention (see `CaptureWriterOptions`); default 0: off. */
+  segmentMs?: number;
+  retainMs?: number;
   /** Monotonic ns that is ts 0; pass the ingest capture's, so tape and capture share a time line. Default now. */
   startNs?: number;
   /** Wall clock (unix ms) at ts 0; default now. */
@@ -217,6 +220,8 @@ export class TapeRecorder {
       prefix: TAPE_PREFIX,
       ...(options.segmentBytes === undefined ? {} : { segmentBytes: options.segmentBytes }),
       ...(options.retainBytes === undefined ? {} : { retainBytes: options.retainBytes }),
+      ...(options.segmentMs === undefined ? {} : { segmentMs: options.segmentMs }),
+      ...(options.retainMs === undefined ? {} : { retainMs: options.retainMs }),
       ...(options.startNs === undefined ? {} : { startNs: options.startNs }),
       ...(options.startedAt === undefined ? {} : { startedAt: options.startedAt }),
     });

@@ -253,6 +253,22 @@ describe('CaptureWriter', () => {
     assert.equal(readAll(dir).at(-1)!.ts, 99);
   });
 
+  it('behavior: segmentMs rotates by age and retainMs deletes segments whose last record is too old', async () => {
+    const dir = freshDir();
+    const w = writer(dir, { retainBytes: 0, segmentMs: 20, retainMs: 150, flushMs: 0 });
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    w.writeTx(0, 0, { raw: rawTx(0) });
+    await sleep(40);
+    w.writeTx(1, 0, { raw: rawTx(1) }); // the first segment is 20 ms old: a new one
+    assert.equal(segments(dir).length, 2);
+    await sleep(200);
+    w.writeTx(2, 0, { raw: rawTx(2) }); // both closed segments are now past 150 ms
+    w.close();
+    assert.deepEqual(segments(dir).map((x) => x.index), [2]);
+    assert.equal(w.stats().deletedSegments, 2);
+    assert.deepEqual(readAll(dir).map((r) => r.ts), [2]);
+  });
+
   it('args: retainBytes 0 keeps every segment', () => {
     const dir = freshDir();
     const w = writer(dir, { segmentBytes: 4096, retainBytes: 0 });
