@@ -201,7 +201,7 @@ export function replayConfig(captured: ConfigInput, path: string, tapeUrl: strin
     // Never sends: the replay's submissions are what would have been sent.
     submitter: { rpcUrl: tapeUrl, mode: 'dry-run', ledgerPath: null },
     gateway: { enabled: false, apiKeys: [] },
-    supervisor: { metricsIntervalMs: 100, deadLetterPath: join(scratch, 'dead-letters.jsonl') },
+    supervisor: { metricsIntervalMs: 250, deadLetterPath: join(scratch, 'dead-letters.jsonl') },
     log: { level: options.logLevel ?? 'warn' },
   };
   const { gateway: _g, ...strategy } = (options.config ?? {}) as ConfigInput;
@@ -320,7 +320,7 @@ async function run(path: string, options: ReplayOptions, push: (o: ReplayOutput)
           clearInterval(timer);
           resolve();
         }
-      }, 200);
+      }, 250);
       engine!.failed().catch((err: unknown) => {
         clearInterval(timer);
         reject(new ReplayError(`the engine failed: ${(err as Error).message}`, null, { cause: err }));
