@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +26,23 @@ describe('orion replay on the sample capture', { timeout: 120_000 }, () => {
     assert.ok(report.topOpportunities.length > 0);
     assert.ok(report.backtest !== null && report.backtest.considered > 0);
     assert.match(r.stderr, /same as the capture run/);
+  });
+
+  it('default: the example script (scripts/replay-example.mjs) runs the library API from a plain Node script', async () => {
+    const script = fileURLToPath(new URL('../../../scripts/replay-example.mjs', import.meta.url));
+    const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      const p = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      p.stdout.on('data', (c: Buffer) => (stdout += c));
+      p.stderr.on('data', (c: Buffer) => (stderr += c));
+      p.on('exit', (status) => resolve({ status, stdout, stderr }));
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const live = JSON.parse(readFileSync(`${SAMPLE}/live.json`, 'utf8')) as { digest: string };
+    assert.match(r.stdout, /^as recorded: \{/m);
+    assert.ok(r.stdout.includes(`digest ${live.digest}`), r.stdout);
+    assert.match(r.stdout, /no verification: .*hit rate/s);
   });
 
   it('args: a bad speed, an unknown flag or a missing capture are usage errors with the help; a path that is not a capture fails', async () => {
