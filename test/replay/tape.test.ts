@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { captureError } from '../support/capture-errors.js';
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { type Server, createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -73,17 +74,6 @@ function frameOffsets(file: string): number[] {
   return out;
 }
 
-function captureError(fn: () => unknown, kind: string): CaptureError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  assert.ok(caught instanceof CaptureError, `expected a CaptureError(${kind}), got ${String(caught)}`);
-  assert.equal(caught.kind, kind, caught.message);
-  return caught;
-}
 
 function mix(kinds: Partial<Record<TrafficKind, number>>): Record<TrafficKind, number> {
   return Object.fromEntries(TRAFFIC_KINDS.map((k) => [k, kinds[k] ?? 0])) as Record<TrafficKind, number>;

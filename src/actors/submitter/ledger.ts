@@ -100,12 +100,8 @@ export interface SubmissionEntry {
   maxPriorityFeePerGas?: string[];
 }
 
-/** One route attempt of a submission; a fallback adds another. */
-export interface SendEntry {
-  v: 1;
-  type: 'send';
-  id: string;
-  at: number;
+/** What a route answered to one attempt (a send, a replacement). */
+export interface RouteAnswer {
   route: RouteName;
   /** At least one endpoint accepted. */
   ok: boolean;
@@ -113,6 +109,14 @@ export interface SendEntry {
   definite: boolean;
   /** Short reason of a refusal; 64-hex runs are redacted, at most 200 characters. */
   error?: string;
+}
+
+/** One route attempt of a submission; a fallback adds another. */
+export interface SendEntry extends RouteAnswer {
+  v: 1;
+  type: 'send';
+  id: string;
+  at: number;
   /**
    * Set when this attempt carried our transactions re-signed with fresh nonces (after a `nonce too
    * low/high` answer): every transaction of the bundle and our nonces, as in the submission entry.
@@ -145,15 +149,11 @@ export interface OutcomeEntry {
  * may have), the record's `entry` lists these transactions from then on; the ones they replace may
  * still be the ones mined.
  */
-export interface ReplaceEntry {
+export interface ReplaceEntry extends RouteAnswer {
   v: 1;
   type: 'replace';
   id: string;
   at: number;
-  route: RouteName;
-  ok: boolean;
-  definite: boolean;
-  error?: string;
   /** Every transaction of the bundle, ours replaced, in order (as the submission entry's). */
   txHashes: Hex[];
   /** Our nonces, unchanged. */

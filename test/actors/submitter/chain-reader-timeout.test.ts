@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { type Server, createServer } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { type TestHttpServer, startHttpServer } from '../../support/http-server.js';
 import { CHAIN_READ_TIMEOUT_MS, ChainReadError, ChainReader } from '../../../src/actors/scorer/pools/pool-sync.js';
 
 /**
@@ -9,14 +8,13 @@ import { CHAIN_READ_TIMEOUT_MS, ChainReadError, ChainReader } from '../../../src
  * that accepts the request and never answers must fail the read, not hold the block checks forever.
  */
 
-let server: Server;
+let srv: TestHttpServer;
 let url: string;
-const sockets = new Set<Socket>();
 /** `hang`: never answer; `stall`: headers and half a body, then nothing; else a JSON-RPC answer. */
 let mode: 'hang' | 'stall' | 'ok' = 'ok';
 
 before(async () => {
-  server = createServer((req, res) => {
+  srv = await startHttpServer((req, res) => {
     req.resume();
     req.on('end', () => {
       if (mode === 'hang') return;
@@ -28,18 +26,10 @@ before(async () => {
       res.writeHead(200, { 'content-type': 'application/json' }).end('[{"jsonrpc":"2.0","id":1,"result":"0x10"}]');
     });
   });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  url = srv.url;
 });
 
-after(async () => {
-  for (const s of sockets) s.destroy();
-  await new Promise((r) => server.close(r));
-});
+after(() => srv.close());
 
 describe('ChainReader timeout', () => {
   it('default: 10 s per request', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { secp256k1 } from '@noble/curves/secp256k1';
 import { type Hex, concat, hashMessage, keccak256, recoverMessageAddress, stringToBytes } from 'viem';
@@ -11,6 +11,7 @@ import { PrivateRpcRoute } from '../../../src/actors/submitter/routes/private-rp
 import { PublicRoute } from '../../../src/actors/submitter/routes/public.js';
 import { jsonRpcRequest, nextRequestId, postJsonRpc } from '../../../src/actors/submitter/routes/rpc-client.js';
 import type { RouteError, Sendable } from '../../../src/actors/submitter/types.js';
+import { startHttpServer, type TestHttpServer } from '../../support/http-server.js';
 import { type RelayFault, TestRelay } from '../../support/relay.js';
 
 // Throwaway keys: the relay identity, our searcher and a victim.
@@ -104,12 +105,11 @@ describe('postJsonRpc', () => {
   /** Answers with whatever the current test sets; records the ids it saw. */
   let handler: (req: IncomingMessage, body: string, res: ServerResponse) => void = () => {};
   const ids: unknown[] = [];
-  const sockets = new Set<Socket>();
-  let server: Server;
+  let srv: TestHttpServer;
   let url: string;
 
   before(async () => {
-    server = createServer((req, res) => {
+    srv = await startHttpServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
@@ -118,18 +118,10 @@ describe('postJsonRpc', () => {
         handler(req, body, res);
       });
     });
-    server.on('connection', (s) => {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    url = srv.url;
   });
 
-  after(async () => {
-    for (const s of sockets) s.destroy();
-    await new Promise<void>((r) => server.close(() => r()));
-  });
+  after(() => srv.close());
 
   const json = (res: ServerResponse, status: number, body: unknown): void => {
     res.writeHead(status, { 'content-type': 'application/json' }).end(typeof body === 'string' ? body : JSON.stringify(body));

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { captureError } from '../../support/capture-errors.js';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,18 +86,6 @@ function readAll(path: string, o: CaptureReadOptions = {}): CaptureRecord[] {
   return [...openCapture(path, o).records()];
 }
 
-function captureError(fn: () => unknown, kind: string): CaptureError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  assert.ok(caught instanceof CaptureError, `expected a CaptureError(${kind}), got ${String(caught)}`);
-  assert.equal(caught.code, 'ORION_ERR_CAPTURE');
-  assert.equal(caught.kind, kind, caught.message);
-  return caught;
-}
 
 const HEADER: SegmentHeader = {
   captureId: 'crafted',
