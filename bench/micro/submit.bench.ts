@@ -47,7 +47,7 @@ import { getAmountOut } from '../../src/actors/scorer/pools/v2-math.js';
 import { NonceManager } from '../../src/actors/submitter/nonce-manager.js';
 import { type PrepareDeps, prepareSubmission } from '../../src/actors/submitter/prepare.js';
 import { availableRoutes } from '../../src/actors/submitter/route-policy.js';
-import { type Eip1559Tx, NativeSigner, signerBackend } from '../../src/actors/submitter/signer.js';
+import { type Eip1559Tx, NativeSigner, signerBackend, viemUnsigned } from '../../src/actors/submitter/signer.js';
 import type { Submission } from '../../src/actors/submitter/submission.js';
 import { DEFAULT_SUBMITTER_CONFIG, type SubmitterConfig } from '../../src/actors/submitter/submitter-config.js';
 import type { RouteName, Sendable, SignedTx } from '../../src/actors/submitter/types.js';
@@ -335,18 +335,7 @@ class ReadyPath {
 const nativePath = new ReadyPath(signer.address, (tx) => signer.signTx(tx));
 const viemFrom = viemAccount.address.toLowerCase();
 const viemPath = new ReadyPath(viemFrom, async (tx) => {
-  const raw = await viemAccount.signTransaction({
-    type: 'eip1559',
-    chainId: tx.chainId,
-    nonce: Number(tx.nonce),
-    to: tx.to,
-    data: tx.data,
-    value: tx.value,
-    gas: tx.gas,
-    maxFeePerGas: tx.maxFeePerGas,
-    maxPriorityFeePerGas: tx.maxPriorityFeePerGas,
-    accessList: [],
-  });
+  const raw = await viemAccount.signTransaction(viemUnsigned(tx));
   return { raw, hash: keccak256(raw), from: viemFrom, nonce: tx.nonce };
 });
 if (nativePath.address !== viemPath.address) throw new Error('native and viem signers disagree on the address');

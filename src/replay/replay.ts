@@ -65,6 +65,9 @@ export interface ReplayProgress {
 export interface P {
   p50: number;
   p99: number;
+  /** Samples and maximum, for the stages' own histograms (`scorer.scoreTime`, …). */
+  count?: number;
+  max?: number;
 }
 
 /** What a replay reports (`--report FILE`). */
@@ -424,7 +427,7 @@ function latency(stats: EngineStats, speed: 'max' | number): ReplayReport['laten
   const wall: Record<string, P> = {};
   for (const [name, st] of Object.entries(stats.stages)) wall[name] = { p50: st.serviceUs.p50, p99: st.serviceUs.p99 };
   const h = stats.stages.scorer?.histogramsUs ?? {};
-  for (const [stage, st] of Object.entries(stats.stages)) for (const [k, v] of Object.entries(st.histogramsUs)) if (v.count > 0) wall[`${stage}.${k}`] = { p50: v.p50, p99: v.p99, ...({ count: v.count, max: v.max } as object) } as P;
+  for (const [stage, st] of Object.entries(stats.stages)) for (const [k, v] of Object.entries(st.histogramsUs)) if (v.count > 0) wall[`${stage}.${k}`] = { p50: v.p50, p99: v.p99, count: v.count, max: v.max };
   if (h.firstSeenToScored) wall.firstSeenToScored = { p50: h.firstSeenToScored.p50, p99: h.firstSeenToScored.p99 };
   if (h.firstSeenToVerified) wall.firstSeenToVerified = { p50: h.firstSeenToVerified.p50, p99: h.firstSeenToVerified.p99 };
   wall.endToEnd = { p50: stats.endToEndUs.p50, p99: stats.endToEndUs.p99 };

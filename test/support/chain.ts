@@ -3,7 +3,7 @@ import { type Hex, encodeFunctionData, parseAbi } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import type { Opportunity } from '../../src/actors/scorer/opportunity.js';
 import { encodeStep } from '../../src/actors/scorer/plan-calls.js';
-import { nextBaseFee } from '../../src/actors/simulator/simulate-tx.js';
+import { nextBaseFee } from '../../src/actors/base-fee.js';
 import { rpc } from '../../src/devnet/anvil.js';
 import type { Devnet } from '../../src/devnet/devnet.js';
 import type { Engine } from '../../src/engine.js';

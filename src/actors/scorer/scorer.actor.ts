@@ -190,13 +190,7 @@ export class Scorer implements Actor {
       return;
     }
     this.checking = true;
-    this.sync
-      .checkHead(head, moved)
-      .then((c) => {
-        m.count('pools.drift', c.drift);
-        m.count('pools.reconciled', c.reconciled);
-        if (this.v3 !== null) m.count('pools.v3.refreshed', c.v3Refreshed);
-      })
+    this.checkNow(head, moved)
       .catch((err: unknown) => {
         if (err instanceof ChainReadError) m.countKeyed('chain', err.code);
         else this.fail(err);
@@ -206,7 +200,7 @@ export class Scorer implements Actor {
       });
   }
 
-  /** {@link checkInBackground} in band (deterministic mode). */
+  /** The reconcile and V3 refresh of a head, counted; in band in deterministic mode, else via {@link checkInBackground}. */
   private async checkNow(head: BlockEvent, moved: Set<string>): Promise<void> {
     const m = this.ctx.metrics;
     const c = await this.sync.checkHead(head, moved);
@@ -428,38 +422,28 @@ export class Scorer implements Actor {
 
   /** {@link discoverPools} in band at a head (deterministic mode): every pool named since the last head. */
   private async discoverPoolsNow(block: number): Promise<void> {
-    while (this.toDiscover.size > 0) {
-      const list = [...this.toDiscover].slice(0, 256);
-      for (const a of list) {
-        this.toDiscover.delete(a);
-        this.discoveryTried.add(a);
-      }
-      this.ctx.metrics.count('pools.discovered', await this.sync.addPairs(list, block, false));
-      await this.sync.reconcile(list, block);
-      const rest = this.v3 === null ? [] : list.filter((a) => this.registry.get(a) === undefined && this.v3!.get(a) === undefined);
-      if (rest.length > 0) this.ctx.metrics.count('pools.v3.discovered', await this.sync.discoverV3(rest, block));
-    }
+    while (this.toDiscover.size > 0) await this.discoverBatch(block);
   }
 
-  /** Registers pools transactions named that the registry did not hold; later transactions see them. */
-  private discoverPools(): void {
-    if (this.discovering || this.toDiscover.size === 0 || this.head === null) return;
+  /** Looks up (at `block`) up to 256 of the pools transactions named that the registry did not hold. */
+  private async discoverBatch(block: number): Promise<void> {
     const list = [...this.toDiscover].slice(0, 256);
     for (const a of list) {
       this.toDiscover.delete(a);
       this.discoveryTried.add(a);
     }
+    this.ctx.metrics.count('pools.discovered', await this.sync.addPairs(list, block, false));
+    await this.sync.reconcile(list, block);
+    // What is not a V2 pair of a configured factory may be a V3 pool of one.
+    const rest = this.v3 === null ? [] : list.filter((a) => this.registry.get(a) === undefined && this.v3!.get(a) === undefined);
+    if (rest.length > 0) this.ctx.metrics.count('pools.v3.discovered', await this.sync.discoverV3(rest, block));
+  }
+
+  /** Registers pools transactions named that the registry did not hold, in the background; later transactions see them. */
+  private discoverPools(): void {
+    if (this.discovering || this.toDiscover.size === 0 || this.head === null) return;
     this.discovering = true;
-    const block = this.head.number;
-    this.sync
-      .addPairs(list, block, false)
-      .then(async (added) => {
-        this.ctx.metrics.count('pools.discovered', added);
-        await this.sync.reconcile(list, block);
-        // What is not a V2 pair of a configured factory may be a V3 pool of one.
-        const rest = this.v3 === null ? [] : list.filter((a) => this.registry.get(a) === undefined && this.v3!.get(a) === undefined);
-        if (rest.length > 0) this.ctx.metrics.count('pools.v3.discovered', await this.sync.discoverV3(rest, block));
-      })
+    this.discoverBatch(this.head.number)
       .catch((err: unknown) => {
         if (err instanceof ChainReadError) this.ctx.metrics.countKeyed('chain', err.code);
         else this.fail(err);

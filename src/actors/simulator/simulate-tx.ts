@@ -232,7 +232,6 @@ function patchInterpreter(): Promise<void> {
   return interpreterPatched;
 }
 
-export { nextBaseFee };
 
 /** Excess blob gas of the block after `head` under Prague (target 6 blobs of 131072 gas). */
 function nextExcessBlobGas(head: Pick<BlockEvent, 'excessBlobGas'>, blobGasUsed: bigint): bigint {

@@ -75,6 +75,22 @@ export interface SignerOptions {
   backend?: SignerBackend;
 }
 
+/** `tx` in viem's shape for `serializeTransaction` / `signTransaction` (the signer's and the benchmark's comparison). */
+export function viemUnsigned(tx: Eip1559Tx) {
+  return {
+    type: 'eip1559' as const,
+    chainId: tx.chainId,
+    nonce: Number(tx.nonce),
+    to: tx.to,
+    data: tx.data,
+    value: tx.value,
+    gas: tx.gas,
+    maxFeePerGas: tx.maxFeePerGas,
+    maxPriorityFeePerGas: tx.maxPriorityFeePerGas,
+    accessList: tx.accessList ?? [],
+  };
+}
+
 /**
  * Signs with one private key. Build it with {@link NativeSigner.fromHex} or
  * {@link NativeSigner.fromBytes}; it shows only its address to anything that prints it.
@@ -138,18 +154,7 @@ export class NativeSigner {
    */
   signTx(tx: Eip1559Tx): SignedTx {
     if (typeof tx.nonce !== 'bigint' || tx.nonce < 0n || tx.nonce > MAX_NONCE) throw new RangeError('tx.nonce must be a bigint in [0, 2^53 - 1]');
-    const unsigned = {
-      type: 'eip1559' as const,
-      chainId: tx.chainId,
-      nonce: Number(tx.nonce),
-      to: tx.to,
-      data: tx.data,
-      value: tx.value,
-      gas: tx.gas,
-      maxFeePerGas: tx.maxFeePerGas,
-      maxPriorityFeePerGas: tx.maxPriorityFeePerGas,
-      accessList: tx.accessList ?? [],
-    };
+    const unsigned = viemUnsigned(tx);
     const payload = serializeTransaction(unsigned);
     const yParity = this.#sign(keccak(Buffer.from(payload.slice(2), 'hex')));
     const raw = serializeTransaction(unsigned, {

@@ -63,11 +63,6 @@ function canon(v: unknown): string {
   return `${s}}`;
 }
 
-/** The canonical JSON of a JSON value (see the module comment). @remarks Allocates. */
-export function canonicalJson(v: unknown): string {
-  return canon(v);
-}
-
 /** The tape's key for a call: `method`, a space, the canonical JSON of `params`. @remarks Allocates. */
 export function canonicalKey(method: string, params: unknown): string {
   return `${method} ${canon(params)}`;

@@ -162,9 +162,10 @@ function splitCredentials(url: string): { url: string; authorization: string | n
 /**
  * The recording half of the replay tape (docs/capture-format.md, "The replay tape"): an HTTP
  * JSON-RPC proxy on 127.0.0.1 that the engine's `rpcUrl` points at during a capture run. It forwards
- * every POST body byte for byte to the node and its answer (status and body) back, and appends one
+ * POST bodies byte for byte to the node and its answer (status and body) back, and appends one
  * `state` record per read call — single or batch, paired by id — to a tape written with
- * {@link CaptureWriter} (prefix `tape`). Sends and node control are forwarded only. `recordMined`
+ * {@link CaptureWriter} (prefix `tape`). A read a block number fixes ({@link pinnedKey}) is asked
+ * once: a repeat is answered from the first answer, so the run sees what its replay will be served. Sends and node control are forwarded only. `recordMined`
  * adds what landed in a block; `writeMeta` the run's config. A {@link TapeServer} serves the tape back.
  *
  * @remarks Allocates per request (parses request and reply); runs on the main thread beside the
@@ -323,8 +324,10 @@ export class TapeRecorder {
       }
       this.counters.calls += Array.isArray(request) ? request.length : 1;
       const list = Array.isArray(request) ? request : [request];
-      if (list.length > 0 && list.some((c) => isObject(c) && typeof c.method === 'string' && c.id !== undefined && pinnedKey(c.method, c.params) !== null)) {
-        await this.handlePinned(atNs, request, list as RpcCall[], res);
+      // Each call's pinned key, once: null for a call a block number does not fix (or not a call).
+      const keys = list.map((c) => (isObject(c) && typeof c.method === 'string' && c.id !== undefined ? pinnedKey(c.method, c.params) : null));
+      if (keys.some((k) => k !== null)) {
+        await this.handlePinned(atNs, request, list as RpcCall[], keys, res);
         return;
       }
       let status: number;
@@ -357,28 +360,23 @@ export class TapeRecorder {
    * A request with reads a block number fixes: those already answered are answered the same way
    * again, the rest go to the node (one batch) and are recorded; the reply keeps the request's order.
    */
-  private async handlePinned(atNs: number, request: unknown, calls: RpcCall[], res: ServerResponse): Promise<void> {
-    const answers: ({ result: unknown } | null)[] = await Promise.all(
-      calls.map((c) => {
-        const k = isObject(c) && typeof c.method === 'string' && c.id !== undefined ? pinnedKey(c.method, c.params) : null;
-        return (k !== null ? this.pinned.get(k) : undefined) ?? null;
-      }),
-    );
+  private async handlePinned(atNs: number, request: unknown, calls: RpcCall[], keys: (string | null)[], res: ServerResponse): Promise<void> {
+    const answers: ({ result: unknown } | null)[] = await Promise.all(keys.map((k) => (k !== null ? this.pinned.get(k) : undefined) ?? null));
     const ask: number[] = [];
     const settle = new Map<number, { key: string; resolve: (a: { result: unknown } | null) => void }>();
-    calls.forEach((c, i) => {
+    for (let i = 0; i < calls.length; i++) {
       if (answers[i] !== null) {
         this.pinnedHits++;
-        return;
+        continue;
       }
       ask.push(i);
-      const k = isObject(c) && typeof c.method === 'string' && c.id !== undefined ? pinnedKey(c.method, c.params) : null;
+      const k = keys[i]!;
       if (k !== null && !this.pinned.has(k)) {
         let resolve!: (a: { result: unknown } | null) => void;
         this.pinned.set(k, new Promise((r) => (resolve = r)));
         settle.set(i, { key: k, resolve });
       }
-    });
+    }
     const replies = new Map<number, unknown>();
     if (ask.length > 0) {
       const sub = Array.isArray(request) ? ask.map((i) => calls[i]) : calls[0];

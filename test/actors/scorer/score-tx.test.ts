@@ -7,7 +7,7 @@ import { quoteExactInput, quoteExactOutput } from '../../../src/actors/scorer/po
 import { V3PoolRegistry } from '../../../src/actors/scorer/pools/v3-pool-registry.js';
 import { GAS_ESTIMATE, ScoringCore, effectiveTip, gasCostWei } from '../../../src/actors/scorer/score-tx.js';
 import { DEFAULT_SCORER_CONFIG, type ScorerConfig } from '../../../src/actors/scorer/scorer-config.js';
-import { nextBaseFee } from '../../../src/actors/simulator/simulate-tx.js';
+import { nextBaseFee } from '../../../src/actors/base-fee.js';
 import type { BlockEvent, DecodedTx, SimulatedTx, SwapLeg } from '../../../src/messages/schema.js';
 
 const E18 = 10n ** 18n;

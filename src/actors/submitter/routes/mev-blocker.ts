@@ -1,5 +1,5 @@
 import type { Route, RouteOutcome, Sendable } from '../types.js';
-import { type RawTxMethod, type RpcEndpoint, type RpcEndpointOptions, rpcEndpoint, sendOwnTxs } from './send-own-txs.js';
+import { type RpcEndpoint, type RpcEndpointOptions, SEND_RAW_TX, rpcEndpoint, sendOwnTxs } from './send-own-txs.js';
 
 /**
  * MEV Blocker (https://docs.cow.fi/mevblocker): a protected RPC that takes plain
@@ -9,8 +9,6 @@ import { type RawTxMethod, type RpcEndpoint, type RpcEndpointOptions, rpcEndpoin
 
 /** Options of {@link MevBlockerRoute}, e.g. `{ url: 'https://rpc.mevblocker.io/fast', timeoutMs: 2000 }`. */
 export type MevBlockerRouteOptions = RpcEndpointOptions;
-
-const SEND_RAW: RawTxMethod = { method: 'eth_sendRawTransaction', params: (raw) => [raw] };
 
 /** Sends our transactions through MEV Blocker. */
 export class MevBlockerRoute implements Route {
@@ -24,6 +22,6 @@ export class MevBlockerRoute implements Route {
 
   /** One `eth_sendRawTransaction` per own transaction, in order, stopping at the first not accepted. */
   send(s: Sendable): Promise<RouteOutcome> {
-    return sendOwnTxs(this.name, this.endpoint, SEND_RAW, s);
+    return sendOwnTxs(this.name, this.endpoint, SEND_RAW_TX, s);
   }
 }

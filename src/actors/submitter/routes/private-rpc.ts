@@ -1,6 +1,6 @@
 import type { Route, RouteOutcome, Sendable } from '../types.js';
 import { type AuthSigner, FLASHBOTS_SIGNATURE_HEADER, flashbotsSignatureHeader } from './flashbots.js';
-import { type RawTxMethod, type RpcEndpoint, type RpcEndpointOptions, rpcEndpoint, sendOwnTxs } from './send-own-txs.js';
+import { type RawTxMethod, type RpcEndpoint, type RpcEndpointOptions, SEND_RAW_TX, rpcEndpoint, sendOwnTxs } from './send-own-txs.js';
 
 /**
  * A private transaction RPC (Flashbots Protect, a builder's private endpoint): either plain
@@ -36,7 +36,7 @@ export class PrivateRpcRoute implements Route {
       method,
       params:
         method === 'eth_sendRawTransaction'
-          ? (raw) => [raw]
+          ? SEND_RAW_TX.params
           : (raw, s) => [{ tx: raw, maxBlockNumber: `0x${(s.targetBlock + s.blocks - 1).toString(16)}`, ...(preferences === undefined ? {} : { preferences }) }],
       ...(signer === undefined ? {} : { sign: async (body: string) => ({ [FLASHBOTS_SIGNATURE_HEADER]: await flashbotsSignatureHeader(body, signer) }) }),
     };

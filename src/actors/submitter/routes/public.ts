@@ -1,5 +1,5 @@
 import type { Route, RouteOutcome, Sendable } from '../types.js';
-import { type RawTxMethod, type RpcEndpoint, type RpcEndpointOptions, rpcEndpoint, sendOwnTxs } from './send-own-txs.js';
+import { type RpcEndpoint, type RpcEndpointOptions, SEND_RAW_TX, rpcEndpoint, sendOwnTxs } from './send-own-txs.js';
 
 /**
  * The public mempool: `eth_sendRawTransaction` to an ordinary node. Unprotected (anyone can
@@ -9,8 +9,6 @@ import { type RawTxMethod, type RpcEndpoint, type RpcEndpointOptions, rpcEndpoin
 
 /** Options of {@link PublicRoute}. */
 export type PublicRouteOptions = RpcEndpointOptions;
-
-const SEND_RAW: RawTxMethod = { method: 'eth_sendRawTransaction', params: (raw) => [raw] };
 
 /** Sends our transactions to the public mempool. */
 export class PublicRoute implements Route {
@@ -24,6 +22,6 @@ export class PublicRoute implements Route {
 
   /** One `eth_sendRawTransaction` per own transaction, in order, stopping at the first not accepted. */
   send(s: Sendable): Promise<RouteOutcome> {
-    return sendOwnTxs(this.name, this.endpoint, SEND_RAW, s);
+    return sendOwnTxs(this.name, this.endpoint, SEND_RAW_TX, s);
   }
 }

@@ -35,6 +35,9 @@ export interface RawTxMethod {
   sign?(body: string): Promise<Record<string, string>>;
 }
 
+/** Plain `eth_sendRawTransaction(raw)`: MEV Blocker, the public mempool, a private RPC that takes it. */
+export const SEND_RAW_TX: RawTxMethod = { method: 'eth_sendRawTransaction', params: (raw) => [raw] };
+
 /** Validates the options of a single-transaction route (errors name `opts.<field>`). */
 export function rpcEndpoint(opts: RpcEndpointOptions): RpcEndpoint {
   const host = endpointUrl(opts.url, 'opts.url');
